@@ -1,0 +1,95 @@
+// Request bodies: JSON or YAML, size-capped by the raw parser, parsed strictly. Duplicate keys are errors
+// (JSON.parse would silently keep the last one, and the object stored would not be the one written).
+import { parseDocument } from 'yaml';
+import { badRequest, unsupportedMediaType } from './errors.js';
+
+export const BODY_LIMIT = 3 * 1024 * 1024;
+
+export const OBJECT_TYPES = ['application/json', 'application/yaml'];
+export const PATCH_TYPES = ['application/merge-patch+json', 'application/json-patch+json'];
+
+/** The media type without parameters, lower-cased. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Parses a request body of the given media type; throws a 400/415 ApiError naming line and column. */
+export function parseBody(raw: unknown, contentType: string | undefined, accepted: string[]): unknown {
+  const type = mediaType(contentType);
+  if (!accepted.includes(type)) throw unsupportedMediaType(type || '(none)', accepted);
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
+  if (text.trim() === '') throw badRequest('the request body is empty');
+  return type.endsWith('yaml') ? parseYaml(text) : parseJson(text);
+}
+
+export function parseJson(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`malformed JSON in request body: ${(err as Error).message}`);
+  }
+  const dup = findDuplicateJsonKey(text);
+  if (dup) throw badRequest(`malformed JSON in request body: duplicate field "${dup}"`, [
+    { reason: 'FieldValueDuplicate', field: dup, message: `duplicate field "${dup}"` },
+  ]);
+  return value;
+}
+
+export function parseYaml(text: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+    throw badRequest(`malformed YAML in request body: ${where}${err.message.split(' at line ')[0]!.split('\n')[0]}`);
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
+/**
+ * Finds the first key that appears twice in one JSON object, as a dotted path (`spec.states[0].preset`).
+ * Assumes `text` is valid JSON (JSON.parse succeeded), so the scanner only tracks structure.
+ */
+export function findDuplicateJsonKey(text: string): string | undefined {
+  type Frame = { obj: boolean; keys: Set<string>; index: number; key?: string; path: string };
+  const stack: Frame[] = [];
+  const pathOf = (f: Frame | undefined, key: string | number): string => {
+    const base = f?.path ?? '';
+    return typeof key === 'number' ? `${base}[${key}]` : base ? `${base}.${key}` : key;
+  };
+  const childPath = (): string => {
+    const top = stack[stack.length - 1];
+    if (!top) return '';
+    return top.obj ? pathOf(top, top.key ?? '') : pathOf(top, top.index);
+  };
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.obj) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return pathOf(top, key);
+        top.keys.add(key);
+        top.key = key;
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */) {
+      stack.push({ obj: true, keys: new Set(), index: 0, path: childPath() });
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      stack.push({ obj: false, keys: new Set(), index: 0, path: childPath() });
+    } else if (c === 0x7d || c === 0x5d /* } ] */) {
+      stack.pop();
+    } else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.obj) expectKey = true;
+      else if (top) top.index += 1;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,347 @@
+// The Kubernetes verbs for every served resource: list, watch, get, create, update, patch, delete and
+// deletecollection, plus the /status subresource. One generic implementation; the resource decides the rest.
+import { isDeepStrictEqual } from 'node:util';
+import type { NextFunction, Request, Response } from 'express';
+import { stringify as toYaml } from 'yaml';
+import { admitCreate, admitUpdate, parseFieldValidation, readyToDelete, isoSeconds } from './admission.js';
+import type { Obj } from './admission.js';
+import { OBJECT_TYPES, PATCH_TYPES, mediaType, parseBody } from './body.js';
+import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound, routeNotFound } from './errors.js';
+import type { Repository } from './repository.js';
+import { parseResourceVersion } from './repository.js';
+import { applyPatch } from './patch.js';
+import type { Registry, Resource } from './resource.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
+import { parseAccept, parseIncludeObject, toTable } from './table.js';
+import type { IncludeObject, TableApiVersion } from './table.js';
+import type { WatchCache } from './watch-cache.js';
+import { serveWatch } from './watch.js';
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export interface RequestAttributes {
+  verb: Verb;
+  resource: Resource;
+  namespace?: string;
+  name?: string;
+  subresource?: 'status';
+}
+
+export interface HandlerDeps {
+  registry: Registry;
+  repo(r: Resource): Repository;
+  cache(r: Resource): WatchCache;
+  /** Throws a 403 ApiError when the request's user may not do this. */
+  authorize(req: Request, attrs: RequestAttributes): void;
+  now(): Date;
+  maxWatchBufferBytes: number;
+  /** Called after a namespaced object left the store (namespace termination bookkeeping). */
+  onDeleted?(r: Resource, obj: Obj): Promise<void>;
+}
+
+interface Target {
+  resource: Resource;
+  namespace?: string;
+  name?: string;
+  subresource?: 'status';
+}
+
+/** Splits `/namespaces/{ns}/{plural}/{name}/{sub}` or `/{plural}/{name}/{sub}` (relative to the group). */
+function parsePath(registry: Registry, group: string, segments: string[]): Target | undefined {
+  let namespace: string | undefined;
+  let rest = segments;
+  if (group !== '' || segments[0] !== 'namespaces' || segments.length > 3) {
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+  }
+  const [plural, name, sub, ...extra] = rest;
+  if (!plural || extra.length) return undefined;
+  const resource = registry.byPlural(group, plural);
+  if (!resource) return undefined;
+  if (namespace !== undefined && !resource.def.namespaced) return undefined;
+  if (sub !== undefined && sub !== 'status') return undefined;
+  if (sub === 'status' && !resource.def.hasStatus) return undefined;
+  return { resource, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}), ...(sub ? { subresource: 'status' as const } : {}) };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function dryRun(req: Request): boolean {
+  const v = req.query.dryRun;
+  if (v === undefined) return false;
+  if (v === 'All') return true;
+  throw badRequest(`dryRun must be "All" (got "${String(v)}")`);
+}
+
+function selectorFilter(r: Resource, req: Request, namespace: string | undefined): (obj: Obj) => boolean {
+  try {
+    const labels = str(req.query.labelSelector) ? parseLabelSelector(str(req.query.labelSelector)!) : undefined;
+    const fields = str(req.query.fieldSelector) ? parseFieldSelector(str(req.query.fieldSelector)!, r.selectableFields) : undefined;
+    return (obj) =>
+      (namespace === undefined || obj.metadata.namespace === namespace) &&
+      (!labels || matchesLabels(labels, obj.metadata.labels)) &&
+      (!fields || matchesFields(fields, obj));
+  } catch (err) {
+    if (err instanceof SelectorError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+/** Table options when the client asked for a Table (Accept as=Table), else undefined. */
+function tableRequest(req: Request): { includeObject: IncludeObject; apiVersion: TableApiVersion } | undefined {
+  const accept = parseAccept(req.headers.accept);
+  if (!accept.table) return undefined;
+  let fromQuery: IncludeObject | undefined;
+  try {
+    fromQuery = parseIncludeObject(req.query.includeObject);
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
+  return { includeObject: fromQuery ?? accept.includeObject ?? 'Metadata', apiVersion: accept.tableApiVersion ?? 'meta.k8s.io/v1' };
+}
+
+function send(req: Request, res: Response, code: number, body: unknown, warnings: string[] = []): void {
+  for (const w of warnings) res.append('Warning', `299 - ${JSON.stringify(w)}`);
+  if (parseAccept(req.headers.accept).yaml) {
+    res.status(code).type('application/yaml').send(toYaml(body));
+  } else {
+    res.status(code).json(body);
+  }
+}
+
+function sendObject(req: Request, res: Response, r: Resource, code: number, obj: Obj, warnings?: string[]): void {
+  const table = tableRequest(req);
+  if (table) {
+    send(req, res, code, toTable(r.def, [obj], table), warnings);
+  } else {
+    send(req, res, code, obj, warnings);
+  }
+}
+
+export function createResourceHandler(deps: HandlerDeps, group: string) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    const target = parsePath(deps.registry, group, segments);
+    if (!target) return next(routeNotFound(req.originalUrl.split('?')[0]!));
+    const { resource: r, namespace, name, subresource } = target;
+    const method = req.method;
+    const watching = req.query.watch === '1' || req.query.watch === 'true';
+    const verbs: Record<string, Verb> = name === undefined
+      ? { GET: watching ? 'watch' : 'list', POST: 'create', DELETE: 'deletecollection' }
+      : { GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+    const verb: Verb | undefined = verbs[method];
+    if (!verb || (subresource && !['get', 'update', 'patch'].includes(verb))) {
+      throw methodNotAllowed(`${method} is not supported on ${req.path}`);
+    }
+    deps.authorize(req, { ...target, verb });
+    const ctx = { deps, req, res, r, namespace, name: name ?? '', subresource };
+    switch (verb) {
+      case 'list': return list(ctx);
+      case 'watch': return watch(ctx);
+      case 'get': return sendObject(req, res, r, 200, await deps.repo(r).mustGet(namespace, name!));
+      case 'create': return create(ctx);
+      case 'update': return update(ctx);
+      case 'patch': return patch(ctx);
+      case 'delete': return remove(ctx);
+      case 'deletecollection': return removeCollection(ctx);
+    }
+  };
+}
+
+interface Ctx {
+  deps: HandlerDeps;
+  req: Request;
+  res: Response;
+  r: Resource;
+  namespace: string | undefined;
+  name: string;
+  subresource: 'status' | undefined;
+}
+
+async function list({ deps, req, res, r, namespace }: Ctx): Promise<void> {
+  const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw badRequest(`invalid limit "${String(req.query.limit)}"`);
+  const result = await deps.repo(r).list({
+    namespace,
+    ...(limit ? { limit } : {}),
+    ...(str(req.query.continue) ? { continueToken: str(req.query.continue)! } : {}),
+    filter: selectorFilter(r, req, namespace),
+  });
+  const metadata = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
+  const table = tableRequest(req);
+  if (table) {
+    send(req, res, 200, toTable(r.def, result.items, { ...table, listMeta: metadata }));
+    return;
+  }
+  send(req, res, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata, items: result.items });
+}
+
+async function watch({ deps, req, res, r, namespace }: Ctx): Promise<void> {
+  const matches = selectorFilter(r, req, namespace);
+  const rv = parseResourceVersion(req.query.resourceVersion);
+  const timeout = req.query.timeoutSeconds === undefined ? undefined : Number(req.query.timeoutSeconds);
+  let initial: Obj[] = [];
+  let from = rv ?? 0;
+  if (rv === undefined || rv === 0) {
+    // No position given: the current state as ADDED events, then what happens after it.
+    const snapshot = await deps.repo(r).list({ namespace, filter: matches });
+    initial = snapshot.items;
+    from = Number(snapshot.resourceVersion);
+  }
+  const table = tableRequest(req);
+  serveWatch(req, res, {
+    cache: deps.cache(r),
+    initial,
+    fromRevision: from,
+    matches,
+    table: table ?? false,
+    bookmarks: req.query.allowWatchBookmarks === 'true' || req.query.allowWatchBookmarks === '1',
+    ...(timeout !== undefined && Number.isFinite(timeout) ? { timeoutSeconds: timeout } : {}),
+    maxBufferedBytes: deps.maxWatchBufferBytes,
+  });
+}
+
+async function requireNamespace(deps: HandlerDeps, r: Resource, namespace: string | undefined): Promise<void> {
+  if (!r.def.namespaced) return;
+  const ns = await deps.repo(deps.registry.namespaces).get(undefined, namespace!);
+  if (!ns) throw notFound({ plural: 'namespaces', group: '', kind: 'Namespace' }, namespace!);
+  if (ns.metadata.deletionTimestamp) {
+    throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
+  }
+}
+
+async function create({ deps, req, res, r, namespace, subresource }: Ctx): Promise<void> {
+  if (subresource) throw methodNotAllowed('create is not supported on a subresource');
+  const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
+  const { obj, warnings } = admitCreate(r, body, { namespace, fieldValidation: parseFieldValidation(req.query.fieldValidation), now: deps.now() });
+  if (r.def.group === '' && r.def.kind === 'Namespace') obj.status = { phase: 'Active' };
+  await requireNamespace(deps, r, namespace);
+  const repo = deps.repo(r);
+  if (dryRun(req)) {
+    if (await repo.get(namespace, obj.metadata.name!)) {
+      throw new ApiError(409, 'AlreadyExists', `${r.def.plural}${r.def.group ? '.' + r.def.group : ''} "${obj.metadata.name}" already exists`);
+    }
+    return sendObject(req, res, r, 201, obj, warnings);
+  }
+  sendObject(req, res, r, 201, await repo.create(obj), warnings);
+}
+
+/** Stores an admitted update (or the final delete once the last finalizer is gone). */
+async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: Obj, isDry: boolean): Promise<Obj> {
+  const expected = Number(current.metadata.resourceVersion);
+  // Like Kubernetes, an update that changes nothing writes nothing: no new revision, no watch event.
+  if (isDeepStrictEqual(next, current)) return current;
+  if (isDry) return next;
+  const repo = deps.repo(r);
+  if (readyToDelete(next)) {
+    const gone = await repo.delete(current, expected);
+    await deps.onDeleted?.(r, gone);
+    return next;
+  }
+  return repo.update(next, expected);
+}
+
+async function update({ deps, req, res, r, namespace, name, subresource }: Ctx): Promise<void> {
+  const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
+  const current = await deps.repo(r).mustGet(namespace, name);
+  const { obj, warnings } = admitUpdate(r, current, body, {
+    fieldValidation: parseFieldValidation(req.query.fieldValidation),
+    requireResourceVersion: true,
+    ...(subresource ? { subresource } : {}),
+  });
+  if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
+    throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  }
+  sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, dryRun(req)), warnings);
+}
+
+async function patch({ deps, req, res, r, namespace, name, subresource }: Ctx): Promise<void> {
+  const type = mediaType(req.headers['content-type']);
+  const body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
+  const isDry = dryRun(req);
+  // A patch without a resourceVersion applies to whatever is current: retry when someone wrote in between.
+  for (let attempt = 0; ; attempt++) {
+    const current = await deps.repo(r).mustGet(namespace, name);
+    const patched = applyPatch(type, current, body) as Obj;
+    const pinned = (patched.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+    if (pinned !== undefined && pinned !== current.metadata.resourceVersion) {
+      throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    const { obj, warnings } = admitUpdate(r, current, patched, {
+      fieldValidation: parseFieldValidation(req.query.fieldValidation),
+      requireResourceVersion: false,
+      ...(subresource ? { subresource } : {}),
+    });
+    obj.metadata.resourceVersion = current.metadata.resourceVersion;
+    try {
+      return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry), warnings);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409 && pinned === undefined && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+interface DeleteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: boolean, opts: DeleteOptions): Promise<{ code: number; obj: Obj }> {
+  const ref = { plural: r.def.plural, group: r.def.group, kind: r.def.kind };
+  const name = current.metadata.name!;
+  const pre = opts.preconditions ?? {};
+  if (pre.uid && pre.uid !== current.metadata.uid) {
+    throw conflict(ref, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+  }
+  if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+    throw conflict(ref, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+  }
+  const repo = deps.repo(r);
+  const expected = Number(current.metadata.resourceVersion);
+  if ((current.metadata.finalizers ?? []).length > 0) {
+    // Finalizers hold the object: mark it and let their owners finish.
+    if (current.metadata.deletionTimestamp) return { code: 202, obj: current };
+    const marked = structuredClone(current);
+    marked.metadata.deletionTimestamp = isoSeconds(deps.now());
+    marked.metadata.deletionGracePeriodSeconds = 0;
+    return { code: 202, obj: isDry ? marked : await repo.update(marked, expected) };
+  }
+  if (isDry) return { code: 200, obj: current };
+  const gone = await repo.delete(current, expected);
+  await deps.onDeleted?.(r, gone);
+  return { code: 200, obj: gone };
+}
+
+function deleteOptions(req: Request): DeleteOptions {
+  if (req.body === undefined || !Buffer.isBuffer(req.body) || req.body.length === 0) return {};
+  const body = parseBody(req.body, req.headers['content-type'] ?? 'application/json', OBJECT_TYPES);
+  if (typeof body !== 'object' || body === null) throw badRequest('DeleteOptions must be an object');
+  return body as DeleteOptions;
+}
+
+async function remove({ deps, req, res, r, namespace, name }: Ctx): Promise<void> {
+  if (r.def.group === '' && r.def.kind === 'Namespace' && name === 'default') {
+    throw forbidden('(any)', 'delete', 'namespaces/default');
+  }
+  const current = await deps.repo(r).mustGet(namespace, name);
+  const { code, obj } = await deleteOne(deps, r, current, dryRun(req), deleteOptions(req));
+  sendObject(req, res, r, code, obj);
+}
+
+async function removeCollection({ deps, req, res, r, namespace }: Ctx): Promise<void> {
+  const isDry = dryRun(req);
+  const opts = deleteOptions(req);
+  const { items, resourceVersion } = await deps.repo(r).list({ namespace, filter: selectorFilter(r, req, namespace) });
+  const deleted: Obj[] = [];
+  for (const current of items) {
+    try {
+      deleted.push((await deleteOne(deps, r, current, isDry, opts)).obj);
+    } catch (err) {
+      // Gone or changed since the list: not ours to delete any more.
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+    }
+  }
+  send(req, res, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata: { resourceVersion }, items: deleted });
+}

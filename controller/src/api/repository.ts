@@ -1,0 +1,157 @@
+// Objects of one resource over the Store: JSON in, JSON out, resourceVersion = the store's modRevision
+// (never stored inside the value, so it cannot disagree with the store).
+import { CompactedError } from '../store/types.js';
+import type { KeyValue, Store } from '../store/types.js';
+import type { Obj } from './admission.js';
+import { alreadyExists, badRequest, conflict, expired, notFound } from './errors.js';
+import { listPrefix, objectKey } from './resource.js';
+import type { Resource } from './resource.js';
+
+export function decode(kv: KeyValue, revision = kv.modRevision): Obj {
+  const obj = JSON.parse(kv.value) as Obj;
+  obj.metadata.resourceVersion = String(revision);
+  return obj;
+}
+
+export function encode(obj: Obj): string {
+  const { resourceVersion: _rv, ...metadata } = obj.metadata;
+  return JSON.stringify({ ...obj, metadata });
+}
+
+export function parseResourceVersion(rv: unknown, field = 'resourceVersion'): number | undefined {
+  if (rv === undefined || rv === '') return undefined;
+  const n = Number(rv);
+  if (!Number.isSafeInteger(n) || n < 0) throw badRequest(`invalid ${field} "${String(rv)}": must be a non-negative integer`);
+  return n;
+}
+
+interface ContinueToken {
+  v: 1;
+  rv: number;
+  start: string;
+}
+
+export function encodeContinue(rv: number, lastKey: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, rv, start: lastKey } satisfies ContinueToken)).toString('base64url');
+}
+
+function decodeContinue(token: string, prefix: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
+    if (t.v === 1 && Number.isSafeInteger(t.rv) && typeof t.start === 'string' && t.start.startsWith(prefix)) return t;
+  } catch {
+    // fall through to the error below
+  }
+  throw badRequest('invalid continue token: it was not issued for this list');
+}
+
+export interface ListOptions {
+  namespace: string | undefined;
+  limit?: number;
+  continueToken?: string;
+  /** Keeps only objects for which it returns true (label and field selectors). */
+  filter?: (obj: Obj) => boolean;
+}
+
+export interface ListResult {
+  items: Obj[];
+  resourceVersion: string;
+  continueToken?: string;
+  remainingItemCount?: number;
+}
+
+export class Repository {
+  constructor(
+    readonly resource: Resource,
+    readonly store: Store,
+  ) {}
+
+  private ref() {
+    const d = this.resource.def;
+    return { plural: d.plural, group: d.group, kind: d.kind };
+  }
+
+  key(namespace: string | undefined, name: string): string {
+    return objectKey(this.resource, namespace, name);
+  }
+
+  async get(namespace: string | undefined, name: string): Promise<Obj | undefined> {
+    const kv = await this.store.get(this.key(namespace, name));
+    return kv ? decode(kv) : undefined;
+  }
+
+  async mustGet(namespace: string | undefined, name: string): Promise<Obj> {
+    const obj = await this.get(namespace, name);
+    if (!obj) throw notFound(this.ref(), name);
+    return obj;
+  }
+
+  /** Lists at one snapshot: every page of a continued list reads the revision of the first page. */
+  async list(o: ListOptions): Promise<ListResult> {
+    const prefix = listPrefix(this.resource, o.namespace);
+    const token = o.continueToken ? decodeContinue(o.continueToken, prefix) : undefined;
+    const limit = o.limit && o.limit > 0 ? o.limit : 0;
+    const items: Obj[] = [];
+    let after = token?.start;
+    let revision = token?.rv ?? 0;
+    let lastKey: string | undefined;
+    let more: boolean;
+    // With a filter, a page of the store can hold fewer matches than `limit`: read on until it is full.
+    for (;;) {
+      const want = limit ? Math.max(limit - items.length, o.filter ? 100 : 0) : 0;
+      let page;
+      try {
+        page = await this.store.range(prefix, { limit: want, after, revision });
+      } catch (err) {
+        if (err instanceof CompactedError && token) {
+          throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+        }
+        throw err;
+      }
+      revision = page.revision;
+      let i = 0;
+      for (; i < page.kvs.length && (!limit || items.length < limit); i++) {
+        const kv = page.kvs[i]!;
+        lastKey = kv.key;
+        const obj = decode(kv);
+        if (!o.filter || o.filter(obj)) items.push(obj);
+      }
+      more = i < page.kvs.length || page.more;
+      if (!more || (limit && items.length >= limit)) break;
+      after = lastKey;
+    }
+    const result: ListResult = { items, resourceVersion: String(revision) };
+    if (more && lastKey !== undefined) {
+      result.continueToken = encodeContinue(revision, lastKey);
+    }
+    return result;
+  }
+
+  async create(obj: Obj, opts: { lease?: number } = {}): Promise<Obj> {
+    const r = await this.store.create(this.key(obj.metadata.namespace, obj.metadata.name!), encode(obj), opts);
+    if (!r.ok) throw alreadyExists(this.ref(), obj.metadata.name!);
+    return decode(r.kv);
+  }
+
+  /** Writes `obj` if the stored object still has `expectedRv`; 409 otherwise. */
+  async update(obj: Obj, expectedRv: number): Promise<Obj> {
+    const name = obj.metadata.name!;
+    const r = await this.store.update(this.key(obj.metadata.namespace, name), encode(obj), expectedRv);
+    if (!r.ok) {
+      if (!r.current) throw notFound(this.ref(), name);
+      throw conflict(this.ref(), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    return decode(r.kv);
+  }
+
+  /** Deletes the object if it still has `expectedRv`; returns it with the delete's revision. */
+  async delete(obj: Obj, expectedRv: number): Promise<Obj> {
+    const name = obj.metadata.name!;
+    const r = await this.store.delete(this.key(obj.metadata.namespace, name), expectedRv);
+    if (!r.ok) {
+      if (!r.current) throw notFound(this.ref(), name);
+      throw conflict(this.ref(), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    return decode(r.prev, r.revision);
+  }
+}

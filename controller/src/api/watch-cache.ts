@@ -1,0 +1,192 @@
+// One store watch per resource, fanned out to every client watch. Recent events are kept in a bounded ring
+// so a client can resume from a resourceVersion it listed at; older ones get 410 Expired and relist.
+// Each event is decoded and serialised once, whatever the number of watchers.
+import type { Logger } from 'pino';
+import { CompactedError } from '../store/types.js';
+import type { Store, Watch, WatchEvent } from '../store/types.js';
+import type { Obj } from './admission.js';
+import { expired } from './errors.js';
+import { decode } from './repository.js';
+import type { Resource } from './resource.js';
+
+export interface CachedEvent {
+  revision: number;
+  /** The object after the event (for a delete: its last state, with the delete's revision). */
+  obj: Obj;
+  /** The object before the event, if it existed. */
+  prev?: Obj;
+  deleted: boolean;
+  /** JSON of `obj`, computed once on first use. */
+  json?: string;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface Subscriber {
+  /** Deliver events with a revision above this one. */
+  fromRevision: number;
+  matches(obj: Obj): boolean;
+  send(type: WatchEventType, ev: CachedEvent): void;
+  /** The cache lost continuity (or is stopping): the subscriber must end its watch. */
+  close(reason: 'expired' | 'stopping'): void;
+  bookmarks: boolean;
+  bookmark(revision: number): void;
+}
+
+export interface WatchCacheOptions {
+  /** Events kept for resuming watches (default 10,000). */
+  capacity?: number;
+  bookmarkIntervalMs?: number;
+  log: Logger;
+}
+
+export class WatchCache {
+  private ring: CachedEvent[] = [];
+  private head = 0; // index of the oldest event in `ring` once it is full
+  private subs = new Set<Subscriber>();
+  private storeWatch: Watch | undefined;
+  private bookmarkTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** Every event after this revision is in the ring (or none happened). */
+  private floor = 0;
+  /** The newest revision this cache has seen. */
+  latest = 0;
+  private readonly capacity: number;
+
+  constructor(
+    readonly resource: Resource,
+    private readonly store: Store,
+    private readonly opts: WatchCacheOptions,
+  ) {
+    this.capacity = opts.capacity ?? 10_000;
+  }
+
+  async start(): Promise<void> {
+    const rev = await this.store.currentRevision();
+    this.floor = rev;
+    this.latest = rev;
+    this.watchFrom(rev + 1);
+    const every = this.opts.bookmarkIntervalMs ?? 30_000;
+    this.bookmarkTimer = setInterval(() => {
+      for (const s of this.subs) if (s.bookmarks) s.bookmark(this.latest);
+    }, every);
+    this.bookmarkTimer.unref();
+  }
+
+  private watchFrom(from: number): void {
+    this.storeWatch = this.store.watch(this.resource.prefix, {
+      fromRevision: from,
+      onEvents: (events) => this.onEvents(events),
+      onProgress: (rev) => {
+        if (rev > this.latest) this.latest = rev;
+      },
+      onError: (err) => {
+        if (this.stopped) return;
+        if (err instanceof CompactedError) {
+          // Events were lost: nobody can resume from the ring any more.
+          this.opts.log.warn({ resource: this.resource.def.plural, err: err.message }, 'watch cache fell behind compaction; watchers must relist');
+          void this.reset();
+        } else {
+          this.opts.log.error({ resource: this.resource.def.plural, err: err.message }, 'store watch failed; retrying');
+          const retry = setTimeout(() => {
+            if (!this.stopped) this.watchFrom(this.latest + 1);
+          }, 1000);
+          retry.unref();
+        }
+      },
+    });
+  }
+
+  private async reset(): Promise<void> {
+    this.storeWatch?.cancel();
+    this.ring = [];
+    this.head = 0;
+    for (const s of this.subs) s.close('expired');
+    this.subs.clear();
+    const rev = await this.store.currentRevision();
+    this.floor = rev;
+    this.latest = rev;
+    if (!this.stopped) this.watchFrom(rev + 1);
+  }
+
+  private push(ev: CachedEvent): void {
+    if (this.ring.length < this.capacity) {
+      this.ring.push(ev);
+      return;
+    }
+    this.floor = this.ring[this.head]!.revision;
+    this.ring[this.head] = ev;
+    this.head = (this.head + 1) % this.capacity;
+  }
+
+  private onEvents(events: WatchEvent[]): void {
+    for (const e of events) {
+      const deleted = e.type === 'delete';
+      const ev: CachedEvent = {
+        revision: e.kv.modRevision,
+        obj: decode(e.kv),
+        deleted,
+        ...(e.prev ? { prev: decode(e.prev) } : {}),
+      };
+      if (ev.revision > this.latest) this.latest = ev.revision;
+      this.push(ev);
+      for (const s of this.subs) deliver(s, ev);
+    }
+  }
+
+  /** Events after `revision`, oldest first; throws 410 when they are no longer all held. */
+  private since(revision: number): CachedEvent[] {
+    if (revision < this.floor) {
+      throw expired(`too old resource version: ${revision} (${this.floor})`);
+    }
+    const ordered = this.ring.length < this.capacity ? this.ring : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+    let lo = 0;
+    let hi = ordered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ordered[mid]!.revision <= revision) lo = mid + 1;
+      else hi = mid;
+    }
+    return ordered.slice(lo);
+  }
+
+  /** Replays what the subscriber missed, then delivers live events until it unsubscribes. */
+  subscribe(s: Subscriber): () => void {
+    if (this.stopped) throw expired('the server is shutting down');
+    for (const ev of this.since(s.fromRevision)) deliver(s, ev);
+    this.subs.add(s);
+    return () => this.subs.delete(s);
+  }
+
+  get watchers(): number {
+    return this.subs.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.storeWatch?.cancel();
+    if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
+    for (const s of this.subs) s.close('stopping');
+    this.subs.clear();
+  }
+}
+
+/** Maps one change onto what this subscriber sees, given its selector: an object leaving the selection is
+ * DELETED for it, one entering is ADDED. */
+function deliver(s: Subscriber, ev: CachedEvent): void {
+  if (ev.revision <= s.fromRevision) return;
+  const now = !ev.deleted && s.matches(ev.obj);
+  const before = ev.prev !== undefined && s.matches(ev.prev);
+  if (ev.deleted) {
+    if (before || (ev.prev === undefined && s.matches(ev.obj))) s.send('DELETED', ev);
+  } else if (now) {
+    s.send(before ? 'MODIFIED' : 'ADDED', ev);
+  } else if (before) {
+    s.send('DELETED', ev);
+  }
+}
+
+export function eventJson(ev: CachedEvent): string {
+  ev.json ??= JSON.stringify(ev.obj);
+  return ev.json;
+}

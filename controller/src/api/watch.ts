@@ -1,0 +1,104 @@
+// A client watch over HTTP: a chunked stream of `{"type": ..., "object": ...}` lines, fed by the watch cache.
+// A client that does not read (its socket buffer grows past the cap) is disconnected: it will relist, and the
+// server's memory stays bounded.
+import type { Request, Response } from 'express';
+import type { Obj } from './admission.js';
+import { ApiError } from './errors.js';
+import { tableForWatchEvent } from './table.js';
+import type { IncludeObject, TableApiVersion } from './table.js';
+import { eventJson } from './watch-cache.js';
+import type { CachedEvent, Subscriber, WatchCache, WatchEventType } from './watch-cache.js';
+
+export interface WatchRequest {
+  cache: WatchCache;
+  /** Objects to send as ADDED before live events (watch without a resourceVersion). */
+  initial: Obj[];
+  fromRevision: number;
+  matches: (obj: Obj) => boolean;
+  table: false | { includeObject: IncludeObject; apiVersion: TableApiVersion };
+  bookmarks: boolean;
+  timeoutSeconds?: number;
+  /** Bytes the socket may buffer before the watcher is dropped. */
+  maxBufferedBytes: number;
+  onEnd?: () => void;
+}
+
+export function serveWatch(req: Request, res: Response, w: WatchRequest): void {
+  const { cache } = w;
+  const def = cache.resource.def;
+  res.status(200);
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.flushHeaders();
+  res.socket?.setNoDelay(true);
+
+  let ended = false;
+  let unsubscribe: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let first = true;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    unsubscribe?.();
+    if (timer) clearTimeout(timer);
+    res.end();
+    w.onEnd?.();
+  };
+  const write = (line: string): void => {
+    if (ended) return;
+    res.write(line);
+    if (res.writableLength > w.maxBufferedBytes) {
+      // Too slow: drop it rather than buffer without bound.
+      ended = true;
+      unsubscribe?.();
+      if (timer) clearTimeout(timer);
+      res.destroy();
+      w.onEnd?.();
+    }
+  };
+  const objectJson = (type: WatchEventType, obj: Obj, ev?: CachedEvent): string => {
+    if (w.table) {
+      const t = tableForWatchEvent(def, obj, { includeObject: w.table.includeObject, includeColumns: first, apiVersion: w.table.apiVersion });
+      first = false;
+      return JSON.stringify(t);
+    }
+    return ev && type !== 'BOOKMARK' ? eventJson(ev) : JSON.stringify(obj);
+  };
+  const send = (type: WatchEventType, obj: Obj, ev?: CachedEvent): void => {
+    write(`{"type":"${type}","object":${objectJson(type, obj, ev)}}\n`);
+  };
+
+  for (const obj of w.initial) send('ADDED', obj);
+
+  const sub: Subscriber = {
+    fromRevision: w.fromRevision,
+    matches: w.matches,
+    bookmarks: w.bookmarks && !w.table,
+    send: (type, ev) => send(type, ev.obj, ev),
+    bookmark: (revision) => {
+      const apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
+      write(`{"type":"BOOKMARK","object":${JSON.stringify({ kind: def.kind, apiVersion, metadata: { resourceVersion: String(revision) } })}}\n`);
+    },
+    close: (reason) => {
+      if (reason === 'expired') {
+        const status = new ApiError(410, 'Expired', 'the watch cache lost continuity; relist').toStatus();
+        write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
+      }
+      end();
+    },
+  };
+  try {
+    unsubscribe = cache.subscribe(sub);
+  } catch (err) {
+    if (err instanceof ApiError) {
+      // Kubernetes reports an expired resourceVersion inside the stream, so clients relist.
+      write(`{"type":"ERROR","object":${JSON.stringify(err.toStatus())}}\n`);
+      end();
+      return;
+    }
+    throw err;
+  }
+  if (w.timeoutSeconds && w.timeoutSeconds > 0) timer = setTimeout(end, w.timeoutSeconds * 1000);
+  req.on('close', end);
+  res.on('error', end);
+}

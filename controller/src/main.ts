@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// hyprbox-controller: the API server and (later) the reconcilers, in one process.
+import { ConfigError, loadConfig, usage } from './config.js';
+import { startController } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`hyprbox-controller: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (config.help) {
+    process.stdout.write(usage());
+    return;
+  }
+  const controller = await startController(config);
+  if (controller.kubeconfigWritten) {
+    process.stderr.write(`\nAdmin credentials: ${controller.kubeconfigWritten}\nTry: kubectl --kubeconfig ${controller.kubeconfigWritten} get nodes.hyprbox.io -A\n\n`);
+  }
+  const shutdown = (signal: string): void => {
+    controller.log.info({ signal }, 'shutting down');
+    controller.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        controller.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`hyprbox-controller: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

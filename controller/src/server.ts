@@ -1,0 +1,130 @@
+// The controller process: opens the store, makes sure `default` exists, bootstraps the admin credential,
+// starts one watch cache per resource and serves the API until stopped. stop() drains: it ends every
+// watch, closes connections and then the store.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { createApp } from './api/app.js';
+import type { User } from './api/app.js';
+import { isoSeconds } from './api/admission.js';
+import { Repository } from './api/repository.js';
+import { createRegistry } from './api/resource.js';
+import type { Resource } from './api/resource.js';
+import { WatchCache } from './api/watch-cache.js';
+import { bootstrapAdmin } from './auth/bootstrap.js';
+import { tokenMatches } from './auth/tokens.js';
+import type { ControllerConfig } from './config.js';
+import { openStore } from './store/open.js';
+import { ensureAutoTls, loadTlsFiles, servingNames } from './tls.js';
+import type { TlsMaterial } from './tls.js';
+import type { Store } from './store/types.js';
+
+export interface RunningController {
+  url: string;
+  port: number;
+  /** PEM of the CA that signed the serving certificate, when generated. */
+  caCert?: string;
+  store: Store;
+  log: Logger;
+  /** Set when this start created the admin credential. */
+  kubeconfigWritten?: string;
+  stop(): Promise<void>;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function startController(config: Readonly<ControllerConfig>, opts: { log?: Logger } = {}): Promise<RunningController> {
+  const log = opts.log ?? pino({ level: config.logLevel, base: { component: 'controller' } });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(config);
+  const registry = createRegistry();
+  const repos = new Map<Resource, Repository>(registry.all.map((r) => [r, new Repository(r, store)]));
+  const caches = new Map<Resource, WatchCache>(
+    registry.all.map((r) => [r, new WatchCache(r, store, { capacity: config.watchCacheSize, log })]),
+  );
+  let ready = false;
+  try {
+    await ensureDefaultNamespace(repos.get(registry.namespaces)!);
+    for (const c of caches.values()) await c.start();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
+  let tls: TlsMaterial | undefined;
+  if (config.tls === 'auto') tls = await ensureAutoTls(join(config.dataDir, 'tls'), servingNames(config.listen.host));
+  else if (config.tls === 'files') tls = loadTlsFiles(config.tlsCertFile!, config.tlsKeyFile!);
+  const http: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
+
+  const boot = await bootstrapAdmin(store, config.dataDir, url, tls?.caCert);
+  const admin: User = { name: 'admin', groups: ['system:masters'] };
+  const app = createApp({
+    log,
+    version: VERSION,
+    registry,
+    repo: (r) => repos.get(r)!,
+    cache: (r) => caches.get(r)!,
+    now: () => new Date(),
+    maxWatchBufferBytes: config.maxWatchBufferBytes,
+    // Until the security issue brings users and roles, the bootstrap admin is the only identity.
+    authenticate: (token) => (tokenMatches(token, boot.adminTokenHash) ? admin : undefined),
+    authorize: (user) => user.groups.includes('system:masters'),
+    ready: () => ready,
+  });
+  http.on('request', app);
+  ready = true;
+  log.info({ url, store: store.backend, dataDir: config.dataDir }, 'controller listening');
+  if (boot.kubeconfigWritten) log.info({ kubeconfig: boot.kubeconfigWritten }, 'admin credentials written');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    ...(tls?.caCert ? { caCert: tls.caCert } : {}),
+    store,
+    log,
+    ...(boot.kubeconfigWritten ? { kubeconfigWritten: boot.kubeconfigWritten } : {}),
+    stop() {
+      stopping ??= (async () => {
+        ready = false;
+        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+        for (const c of caches.values()) c.stop();
+        http.closeIdleConnections();
+        // Connections still busy after a grace period are cut.
+        const force = setTimeout(() => http.closeAllConnections(), 5000);
+        await closed;
+        clearTimeout(force);
+        await store.close();
+        log.info('controller stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function ensureDefaultNamespace(repo: Repository): Promise<void> {
+  if (await repo.get(undefined, 'default')) return;
+  try {
+    await repo.create({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'default', uid: crypto.randomUUID(), creationTimestamp: isoSeconds(new Date()), generation: 1 },
+      status: { phase: 'Active' },
+    });
+  } catch (err) {
+    // Another controller created it first.
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './resources.js';
+export * from './meta.js';
+export * from './conditions.js';
+export * from './validation.js';
+export * from './generated/types.js';
+export { generateTypes } from './generate.js';

@@ -1,0 +1,205 @@
+// REST semantics and bad input, straight over HTTP, on both store backends.
+import { expect } from 'chai';
+import { startTestController } from '../lib/controller.js';
+import type { Backend, TestController } from '../lib/controller.js';
+
+const NODES = '/apis/hyprbox.io/v1alpha1/namespaces/default/nodes';
+const node = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'hyprbox.io/v1alpha1',
+  kind: 'Node',
+  metadata: { name, labels: { role: 'db' } },
+  spec: {},
+  ...extra,
+});
+interface Status {
+  kind: string;
+  code: number;
+  reason: string;
+  message: string;
+  details?: { causes?: Array<{ field?: string; reason?: string; message: string }> };
+}
+
+for (const backend of ['sqlite', 'etcd'] as Backend[]) {
+  describe(`API conventions (${backend})`, function () {
+    this.timeout(60_000);
+    let c: TestController;
+    before(async () => {
+      // Plain HTTP on loopback, the documented --tls off mode; kubectl's tests cover TLS.
+      c = await startTestController(backend, ['--tls', 'off']);
+    });
+    after(async () => c?.stop());
+
+    const names = async (): Promise<string[]> => {
+      const res = await c.api(NODES);
+      const list = (await res.json()) as { items: Array<{ metadata: { name: string } }> };
+      return list.items.map((i) => i.metadata.name);
+    };
+    const post = (body: string, type = 'application/json', path = NODES) =>
+      c.api(path, { method: 'POST', body, headers: { 'Content-Type': type } });
+    const expectStatus = async (res: Response, code: number, reason: string): Promise<Status> => {
+      const body = (await res.json()) as Status;
+      expect(res.status, JSON.stringify(body)).to.equal(code);
+      expect(body.kind).to.equal('Status');
+      expect(body.reason).to.equal(reason);
+      return body;
+    };
+
+    describe('bad input is refused and stores nothing', () => {
+      let before: string[];
+      beforeEach(async () => {
+        before = await names();
+      });
+      afterEach(async () => {
+        expect(await names()).to.deep.equal(before);
+      });
+
+      it('malformed JSON → 400', async () => {
+        const s = await expectStatus(await post('{"apiVersion": "hyprbox.io/v1alpha1", "kind": "Node",'), 400, 'BadRequest');
+        expect(s.message).to.contain('malformed JSON');
+      });
+      it('malformed YAML → 400 naming line and column', async () => {
+        const s = await expectStatus(await post('apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata:\n  name: [x\n', 'application/yaml'), 400, 'BadRequest');
+        expect(s.message).to.match(/malformed YAML in request body: line \d+, column \d+/);
+      });
+      it('duplicate keys in JSON and YAML → 400 naming the key', async () => {
+        const s = await expectStatus(await post('{"apiVersion":"hyprbox.io/v1alpha1","kind":"Node","metadata":{"name":"d1","name":"d2"},"spec":{}}'), 400, 'BadRequest');
+        expect(s.message).to.contain('duplicate field "metadata.name"');
+        const y = await expectStatus(await post('apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata:\n  name: d1\n  name: d2\nspec: {}\n', 'application/yaml'), 400, 'BadRequest');
+        expect(y.message).to.match(/line 5/);
+      });
+      it('unknown fields → 400 naming each field', async () => {
+        const s = await expectStatus(await post(JSON.stringify(node('u1', { spec: { pasued: true, agentConfig: { bogus: 1 } } }))), 400, 'BadRequest');
+        expect(s.details?.causes?.map((x) => x.field)).to.have.members(['spec.pasued', 'spec.agentConfig.bogus']);
+      });
+      it('wrong types → 422 naming the field', async () => {
+        const s = await expectStatus(await post(JSON.stringify(node('t1', { spec: { paused: 'yes' } }))), 422, 'Invalid');
+        expect(s.details?.causes?.[0]).to.include({ field: 'spec.paused', reason: 'FieldValueTypeInvalid' });
+      });
+      it('missing required fields → 422 naming the field', async () => {
+        const finding = { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Finding', metadata: { name: 'f1' }, spec: { type: 'tls.expiring', key: 'x', severity: 'WARN' } };
+        const s = await expectStatus(await post(JSON.stringify(finding), 'application/json', '/apis/hyprbox.io/v1alpha1/namespaces/default/findings'), 422, 'Invalid');
+        expect(s.details?.causes?.map((x) => x.field)).to.include('spec.nodeName');
+      });
+      for (const bad of ['../x', 'a/b', 'a\u0000b', 'x'.repeat(300), 'Upper']) {
+        it(`name ${JSON.stringify(bad.length > 20 ? bad.slice(0, 10) + '…' : bad)} → 422 on metadata.name`, async () => {
+          const s = await expectStatus(await post(JSON.stringify(node(bad))), 422, 'Invalid');
+          expect(s.details?.causes?.map((x) => x.field)).to.include('metadata.name');
+        });
+      }
+      it('a body over 3 MiB → 413', async () => {
+        const big = JSON.stringify(node('big', { spec: { agentConfig: { tlsPaths: ['x'.repeat(3 * 1024 * 1024)] } } }));
+        await expectStatus(await post(big), 413, 'RequestEntityTooLarge');
+      });
+      it('a wrong content type → 415', async () => {
+        const s = await expectStatus(await post(JSON.stringify(node('ct')), 'text/plain'), 415, 'UnsupportedMediaType');
+        expect(s.message).to.contain('application/json');
+      });
+      it('a kind that does not match the endpoint → 400', async () => {
+        await expectStatus(await post(JSON.stringify({ ...node('k1'), kind: 'Finding' })), 400, 'BadRequest');
+      });
+      it('a namespace that does not exist → 404', async () => {
+        await expectStatus(await post(JSON.stringify(node('n1')), 'application/json', '/apis/hyprbox.io/v1alpha1/namespaces/nope/nodes'), 404, 'NotFound');
+      });
+      it('server-side dry run validates but does not store', async () => {
+        const res = await c.api(`${NODES}?dryRun=All`, { method: 'POST', json: node('dry-1') });
+        expect(res.status).to.equal(201);
+        expect(((await res.json()) as { metadata: { name: string } }).metadata.name).to.equal('dry-1');
+      });
+    });
+
+    it('creates with generateName and server-set metadata', async () => {
+      const res = await c.api(NODES, { method: 'POST', json: { ...node(''), metadata: { generateName: 'gen-' } } });
+      const obj = (await res.json()) as { metadata: { name: string; uid: string; creationTimestamp: string; resourceVersion: string; generation: number } };
+      expect(res.status).to.equal(201);
+      expect(obj.metadata.name).to.match(/^gen-[a-z0-9]{5}$/);
+      expect(obj.metadata.uid).to.match(/^[0-9a-f-]{36}$/);
+      expect(obj.metadata.creationTimestamp).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(obj.metadata.generation).to.equal(1);
+      expect(Number(obj.metadata.resourceVersion)).to.be.greaterThan(0);
+    });
+
+    it('writes spec and status separately; generation follows spec only', async () => {
+      const created = (await (await c.api(NODES, { method: 'POST', json: node('st-1', { status: { health: 'critical' } }) })).json()) as Record<string, unknown> & { metadata: { resourceVersion: string } };
+      expect(created.status).to.equal(undefined);
+      const withStatus = { ...created, status: { health: 'warning' }, spec: { paused: true } };
+      const st = await c.api(`${NODES}/st-1/status`, { method: 'PUT', json: withStatus });
+      const afterStatus = (await st.json()) as { status: { health: string }; spec: { paused: boolean }; metadata: { generation: number; resourceVersion: string } };
+      expect(st.status).to.equal(200);
+      expect(afterStatus.status.health).to.equal('warning');
+      expect(afterStatus.spec.paused).to.equal(false);
+      expect(afterStatus.metadata.generation).to.equal(1);
+      const main = await c.api(`${NODES}/st-1`, { method: 'PUT', json: { ...afterStatus, spec: { paused: true }, status: { health: 'healthy' } } });
+      const afterMain = (await main.json()) as { status: { health: string }; spec: { paused: boolean }; metadata: { generation: number } };
+      expect(afterMain.spec.paused).to.equal(true);
+      expect(afterMain.status.health).to.equal('warning');
+      expect(afterMain.metadata.generation).to.equal(2);
+      const stale = await c.api(`${NODES}/st-1`, { method: 'PUT', json: { ...afterStatus, spec: { paused: false } } });
+      await expectStatus(stale, 409, 'Conflict');
+    });
+
+    it('lists with limit and continue, each object exactly once', async () => {
+      for (let i = 0; i < 7; i++) await c.api(NODES, { method: 'POST', json: node(`page-${i}`) });
+      const seen: string[] = [];
+      let cont = '';
+      for (let pages = 0; pages < 20; pages++) {
+        const res = await c.api(`${NODES}?limit=3&labelSelector=role%3Ddb${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
+        const list = (await res.json()) as { items: Array<{ metadata: { name: string } }>; metadata: { continue?: string } };
+        expect(list.items.length).to.be.at.most(3);
+        seen.push(...list.items.map((i) => i.metadata.name));
+        if (!list.metadata.continue) break;
+        cont = list.metadata.continue;
+      }
+      expect(seen.filter((n) => n.startsWith('page-'))).to.deep.equal([0, 1, 2, 3, 4, 5, 6].map((i) => `page-${i}`));
+      expect(new Set(seen).size).to.equal(seen.length);
+    });
+
+    it('selects by field, and refuses unsupported fields', async () => {
+      const res = await c.api(`${NODES}?fieldSelector=metadata.name%3Dpage-3`);
+      const list = (await res.json()) as { items: Array<{ metadata: { name: string } }> };
+      expect(list.items.map((i) => i.metadata.name)).to.deep.equal(['page-3']);
+      const bad = await c.api(`${NODES}?fieldSelector=spec.paused%3Dtrue`);
+      const s = await expectStatus(bad, 400, 'BadRequest');
+      expect(s.message).to.contain('spec.paused');
+    });
+
+    it('answers as=Table with the printer columns', async () => {
+      const res = await c.api(NODES, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+      const t = (await res.json()) as { kind: string; columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> };
+      expect(t.kind).to.equal('Table');
+      expect(t.columnDefinitions.map((d) => d.name).slice(0, 3)).to.deep.equal(['Name', 'Ready', 'Health']);
+      expect(t.rows.length).to.be.greaterThan(0);
+    });
+
+    it('after compaction, an old continue token and an old watch get 410 Expired', async () => {
+      const page = (await (await c.api(`${NODES}?limit=2`)).json()) as { metadata: { continue?: string } };
+      expect(page.metadata.continue).to.be.a('string');
+      await c.api(NODES, { method: 'POST', json: node('after-compact') });
+      await c.controller.store.compact(await c.controller.store.currentRevision());
+      const cont = await c.api(`${NODES}?limit=2&continue=${encodeURIComponent(page.metadata.continue!)}`);
+      const s = await expectStatus(cont, 410, 'Expired');
+      expect(s.message).to.contain('continue');
+      const res = await c.api(`${NODES}?watch=1&resourceVersion=1`);
+      expect(res.status).to.equal(200);
+      const ev = JSON.parse((await readUntilEnd(res, 5000)).trim().split('\n').pop()!) as { type: string; object: Status };
+      expect(ev.type).to.equal('ERROR');
+      expect(ev.object.code).to.equal(410);
+      expect(ev.object.reason).to.equal('Expired');
+    });
+  });
+}
+
+/** Reads a streamed body until the server ends it or the bound passes. */
+async function readUntilEnd(res: Response, boundMs: number): Promise<string> {
+  const reader = res.body!.getReader();
+  let text = '';
+  const until = Date.now() + boundMs;
+  for (;;) {
+    const left = until - Date.now();
+    if (left <= 0) break;
+    const chunk = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), left))]);
+    if (!chunk || chunk.done) break;
+    text += Buffer.from(chunk.value).toString();
+  }
+  await reader.cancel().catch(() => undefined);
+  return text;
+}

@@ -1,0 +1,175 @@
+// The real kubectl against a running controller, on both store backends.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { send, startTestController } from '../lib/controller.js';
+import type { Backend, TestController } from '../lib/controller.js';
+import { kubectl, kubectlStream } from '../lib/kubectl.js';
+import { repoPath } from '../lib/paths.js';
+
+for (const backend of ['sqlite', 'etcd'] as Backend[]) {
+  describe(`kubectl against the controller (${backend})`, function () {
+    this.timeout(120_000);
+    let c: TestController;
+    let work: string;
+    const k = (args: string[], input?: string) => kubectl(c.kubeconfig, args, input === undefined ? {} : { input });
+
+    before(async () => {
+      c = await startTestController(backend);
+      work = mkdtempSync(join(tmpdir(), 'hyprbox-kubectl-'));
+      cpSync(repoPath('examples'), join(work, 'examples'), { recursive: true });
+      const r = await k(['apply', '-f', join(work, 'examples')]);
+      expect(r.stderr).to.equal('');
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.contain('namespace/acme created');
+      expect(r.stdout).to.contain('node.hyprbox.io/db-1 created');
+      expect(r.stdout).to.contain('nodeprofile.hyprbox.io/db-servers created');
+    });
+    after(async () => {
+      await c?.stop();
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it('accepts the CRD files with a client-side dry run', async () => {
+      const r = await k(['apply', '--dry-run=client', '-f', repoPath('crds/definitions')]);
+      expect(r.stderr).to.equal('');
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.contain('customresourcedefinition.apiextensions.k8s.io/nodes.hyprbox.io');
+    });
+
+    it('re-applying an unchanged directory changes nothing', async () => {
+      const r = await k(['apply', '-f', join(work, 'examples')]);
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.contain('node.hyprbox.io/db-1 unchanged');
+      expect(r.stdout).to.contain('nodeprofile.hyprbox.io/db-servers unchanged');
+    });
+
+    it('gets a table with the printer columns, yaml, json, and by label', async () => {
+      const table = await k(['get', 'nodes.hyprbox.io', '-n', 'acme']);
+      expect(table.code).to.equal(0);
+      const header = table.stdout.split('\n')[0]!;
+      expect(header).to.match(/^NAME\s+READY\s+HEALTH\s+OS\s+KERNEL\s+AGENT\s+AGE$/);
+      expect(table.stdout).to.match(/\ndb-1\s/);
+      expect(table.stdout).to.match(/\nweb-1\s/);
+
+      const y = await k(['get', 'nodeprofile', 'db-servers', '-n', 'acme', '-o', 'yaml']);
+      const obj = parse(y.stdout) as { spec: { remediation: { mode: string; autoApproveUpTo: string } }; metadata: { generation: number; uid: string } };
+      expect(obj.spec.remediation).to.deep.include({ mode: 'approve', autoApproveUpTo: 'SAFE' });
+      expect(obj.metadata.generation).to.equal(1);
+      expect(obj.metadata.uid).to.match(/^[0-9a-f-]{36}$/);
+
+      const j = await k(['get', 'hn', '-n', 'acme', '-o', 'json']);
+      const list = JSON.parse(j.stdout) as { items: Array<{ metadata: { name: string } }> };
+      expect(list.items.map((i) => i.metadata.name)).to.deep.equal(['db-1', 'web-1']);
+
+      const byLabel = await k(['get', 'nodes.hyprbox.io', '-n', 'acme', '-l', 'role=db', '-o', 'name']);
+      expect(byLabel.stdout.trim()).to.equal('node.hyprbox.io/db-1');
+
+      const all = await k(['get', 'nodeprofiles', '-A']);
+      expect(all.stdout.split('\n')[0]).to.match(/^NAMESPACE\s+NAME\s+/);
+      expect(all.stdout).to.match(/\nacme\s+db-servers\s/);
+    });
+
+    it('diff exits 0 without changes and 1 with one, writing nothing', async () => {
+      const same = await k(['diff', '-f', join(work, 'examples')]);
+      expect(same.code, same.stderr).to.equal(0);
+      const file = join(work, 'examples', '10-nodes.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('env: prod }\nspec:\n  paused: false', 'env: staging }\nspec:\n  paused: false'));
+      const changed = await k(['diff', '-f', join(work, 'examples')]);
+      expect(changed.code, changed.stderr).to.equal(1);
+      expect(changed.stdout).to.match(/-\s+env: prod/);
+      expect(changed.stdout).to.match(/\+\s+env: staging/);
+      const still = await k(['get', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', '-o', 'jsonpath={.metadata.labels.env}']);
+      expect(still.stdout).to.equal('prod');
+    });
+
+    it('patches labels without bumping generation, and spec with it', async () => {
+      const label = await k(['label', 'nodes.hyprbox.io', 'web-1', '-n', 'acme', 'tier=front']);
+      expect(label.code, label.stderr).to.equal(0);
+      const spec = await k(['patch', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', '--type', 'merge', '-p', '{"spec":{"paused":true}}']);
+      expect(spec.code, spec.stderr).to.equal(0);
+      const web = JSON.parse((await k(['get', 'nodes.hyprbox.io', 'web-1', '-n', 'acme', '-o', 'json'])).stdout) as { metadata: { generation: number; labels: Record<string, string> } };
+      expect(web.metadata.labels.tier).to.equal('front');
+      expect(web.metadata.generation).to.equal(1);
+      const db = JSON.parse((await k(['get', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', '-o', 'json'])).stdout) as { metadata: { generation: number }; spec: { paused: boolean } };
+      expect(db.spec.paused).to.equal(true);
+      expect(db.metadata.generation).to.equal(2);
+    });
+
+    it('explains fields from the CRD descriptions', async () => {
+      const r = await k(['explain', 'nodeprofiles.spec.remediation', '--api-version=hyprbox.io/v1alpha1']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('KIND:       NodeProfile');
+      expect(r.stdout).to.match(/mode\s+<string>/);
+      expect(r.stdout).to.contain('autoApproveUpTo');
+    });
+
+    it('watch (-w) sees a change made by another client', async () => {
+      const w = kubectlStream(c.kubeconfig, ['get', 'nodes.hyprbox.io', '-n', 'acme', '-w', '-o', 'name']);
+      try {
+        await w.waitFor(/node\.hyprbox\.io\/web-1/);
+        const before = w.stdout.length;
+        const res = await c.api('/apis/hyprbox.io/v1alpha1/namespaces/acme/nodes', {
+          method: 'POST',
+          json: { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', metadata: { name: 'cache-1' }, spec: {} },
+        });
+        expect(res.status).to.equal(201);
+        await w.waitFor(/node\.hyprbox\.io\/cache-1/);
+        expect(w.stdout.slice(before)).to.contain('cache-1');
+      } finally {
+        w.stop();
+      }
+    });
+
+    it('a stale update gets 409 Conflict', async () => {
+      const got = await k(['get', 'nodes.hyprbox.io', 'web-1', '-n', 'acme', '-o', 'json']);
+      const stale = JSON.parse(got.stdout) as { metadata: { labels: Record<string, string> } };
+      await k(['label', 'nodes.hyprbox.io', 'web-1', '-n', 'acme', 'bump=1']);
+      stale.metadata.labels.stale = 'yes';
+      const r = await k(['replace', '-f', '-'], JSON.stringify(stale));
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.contain('Error from server (Conflict)');
+      expect(r.stderr).to.contain('the object has been modified');
+      const now = JSON.parse((await k(['get', 'nodes.hyprbox.io', 'web-1', '-n', 'acme', '-o', 'json'])).stdout) as { metadata: { labels: Record<string, string> } };
+      expect(now.metadata.labels.stale).to.equal(undefined);
+    });
+
+    it('rejects an unknown field, naming it, and stores nothing', async () => {
+      const bad = 'apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: { name: typo-1, namespace: acme }\nspec: { pasued: true }\n';
+      const r = await k(['apply', '-f', '-'], bad);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.contain('spec.pasued');
+      const get = await k(['get', 'nodes.hyprbox.io', 'typo-1', '-n', 'acme']);
+      expect(get.stderr).to.contain('NotFound');
+    });
+
+    it('deletes, honouring finalizers', async () => {
+      const withFinalizer = { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', metadata: { name: 'fin-1', namespace: 'acme', finalizers: ['hyprbox.io/test'] }, spec: {} };
+      expect((await k(['create', '-f', '-'], JSON.stringify(withFinalizer))).code).to.equal(0);
+      const del = await k(['delete', 'nodes.hyprbox.io', 'fin-1', '-n', 'acme', '--wait=false']);
+      expect(del.code, del.stderr).to.equal(0);
+      const held = JSON.parse((await k(['get', 'nodes.hyprbox.io', 'fin-1', '-n', 'acme', '-o', 'json'])).stdout) as { metadata: { deletionTimestamp?: string } };
+      expect(held.metadata.deletionTimestamp).to.be.a('string');
+      const release = await k(['patch', 'nodes.hyprbox.io', 'fin-1', '-n', 'acme', '--type', 'json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+      expect(release.code, release.stderr).to.equal(0);
+      expect((await k(['get', 'nodes.hyprbox.io', 'fin-1', '-n', 'acme'])).stderr).to.contain('NotFound');
+
+      const plain = await k(['delete', 'nodes.hyprbox.io', 'cache-1', '-n', 'acme']);
+      expect(plain.stdout).to.contain('node.hyprbox.io "cache-1" deleted');
+      expect((await k(['get', 'nodes.hyprbox.io', 'cache-1', '-n', 'acme'])).stderr).to.contain('NotFound');
+    });
+
+    it('refuses requests without the token', async () => {
+      const res = await send(`${c.url}/apis/hyprbox.io/v1alpha1/nodes`, 'GET', new Headers(), undefined, c.controller.caCert);
+      expect(res.status).to.equal(401);
+      expect(((await res.json()) as { reason: string }).reason).to.equal('Unauthorized');
+      const bad = await send(`${c.url}/apis/hyprbox.io/v1alpha1/nodes`, 'GET', new Headers({ Authorization: 'Bearer hbx_wrong' }), undefined, c.controller.caCert);
+      expect(bad.status).to.equal(401);
+      const wrongCa = await kubectl(c.kubeconfig, ['--certificate-authority', '/etc/ssl/certs/ca-certificates.crt', 'get', 'nodes.hyprbox.io']);
+      expect(wrongCa.code).to.equal(1);
+      expect(wrongCa.stderr).to.match(/certificate/);
+    });
+  });
+}

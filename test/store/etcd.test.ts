@@ -1,0 +1,129 @@
+// The store conformance suite against a real etcd, plus etcd-specific behaviour (compaction done by another
+// client, unreachable endpoints).
+import { expect } from 'chai';
+import { createEtcdStore } from '@hyprbox/controller/store/etcd';
+import { CompactedError } from '@hyprbox/controller/store/types';
+import type { Store, WatchEvent } from '@hyprbox/controller/store/types';
+import { createServer } from 'node:net';
+import { startEtcd, useEtcd } from '../lib/etcd-server.js';
+import { storeConformance } from './conformance.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).to.be.instanceOf(Error);
+    return err as Error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
+
+/** A loopback port with nothing listening on it. */
+async function deadPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+describe('etcd store', function () {
+  const etcd = useEtcd();
+
+  storeConformance('conformance', async () => {
+    const store = await createEtcdStore({ endpoints: etcd().endpoints });
+    return { store, close: () => store.close() };
+  });
+
+  describe('etcd specifics', function () {
+    const stores: Store[] = [];
+    const open = async (): Promise<Store> => {
+      const s = await createEtcdStore({ endpoints: etcd().endpoints });
+      stores.push(s);
+      return s;
+    };
+    afterEach(async function () {
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+    });
+
+    it('discovers a compaction done by another client (range, watch, compactedRevision)', async function () {
+      const a = await open();
+      const b = await open();
+      const p = `/etcd-specific/${Date.now().toString(36)}/`;
+      const r1 = (await a.create(`${p}k`, 'v1')).revision;
+      const r2 = (await a.update(`${p}k`, 'v2', r1)).revision;
+      const r3 = (await a.update(`${p}k`, 'v3', r2)).revision;
+      await a.create(`${p}other`, 'x');
+      expect(await b.compactedRevision()).to.be.lessThan(r1);
+      await a.compact(r3);
+      // b never compacted: it must learn the exact compaction revision from etcd.
+      expect(await b.compactedRevision()).to.equal(r3);
+      const c = await open();
+      const err = await rejection(c.range(p, { revision: r2 }));
+      expect(err).to.be.instanceOf(CompactedError);
+      expect([(err as CompactedError).requested, (err as CompactedError).compactRevision]).to.deep.equal([r2, r3]);
+      // The watch is cancelled by etcd itself (c's local knowledge is not consulted for it: use a fresh store).
+      const d = await open();
+      const errors: Error[] = [];
+      const events: WatchEvent[] = [];
+      d.watch(p, { fromRevision: r1, onEvents: (e) => events.push(...e), onError: (e) => errors.push(e) });
+      await until('the compaction error', () => errors.length > 0);
+      expect(errors[0]).to.be.instanceOf(CompactedError);
+      expect([(errors[0] as CompactedError).requested, (errors[0] as CompactedError).compactRevision]).to.deep.equal([r1, r3]);
+      expect(events).to.deep.equal([]);
+    });
+
+    it('grants lease ids that are safe JS integers', async function () {
+      const s = await open();
+      const ids = await Promise.all(Array.from({ length: 8 }, () => s.grantLease(30)));
+      for (const id of ids) expect(Number.isSafeInteger(id) && id > 0, String(id)).to.equal(true);
+      expect(new Set(ids).size).to.equal(8);
+      await Promise.all(ids.map((id) => s.revokeLease(id)));
+    });
+
+    it('rejects with a message naming the endpoint when etcd is unreachable', async function () {
+      const endpoint = `http://127.0.0.1:${await deadPort()}`;
+      const started = Date.now();
+      const err = await rejection(createEtcdStore({ endpoints: [endpoint], dialTimeoutMs: 500 }));
+      expect(err.message).to.contain(endpoint);
+      expect(err.message).to.match(/^cannot connect to etcd at /);
+      expect(Date.now() - started).to.be.lessThan(10_000);
+    });
+
+    it('fails calls and watches with the endpoint named when etcd goes away', async function () {
+      this.timeout(60_000);
+      const own = await startEtcd();
+      let store: Store | undefined;
+      try {
+        store = await createEtcdStore({ endpoints: own.endpoints });
+        await store.create('/gone/a', '1');
+        const errors: Error[] = [];
+        store.watch('/gone/', { onEvents: () => undefined, onError: (e) => errors.push(e) });
+        await sleep(200);
+        await own.stop();
+        await until('the watch to fail', () => errors.length > 0, 30_000);
+        expect(errors).to.have.length(1);
+        expect(errors[0]!.message).to.contain(own.endpoints[0]!);
+        const err = await rejection(store.get('/gone/a'));
+        expect(err.message).to.contain(own.endpoints[0]!);
+        expect(err.message).to.match(/unreachable/);
+      } finally {
+        await store?.close();
+        await own.stop();
+      }
+    });
+  });
+});

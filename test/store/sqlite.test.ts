@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { createSqliteStore } from '@hyprbox/controller/store/sqlite';
+import { CompactedError } from '@hyprbox/controller/store/types';
+import { storeConformance } from './conformance.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const freshFile = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'hyprbox-sqlite-'));
+  dirs.push(dir);
+  return join(dir, 'store.db');
+};
+
+storeConformance('sqlite store', async () => {
+  const store = createSqliteStore({ file: freshFile(), maintenanceIntervalMs: 100 });
+  return { store, close: () => store.close() };
+});
+
+describe('sqlite store specifics', () => {
+  it('keeps data, revisions and compaction across a reopen', async () => {
+    const file = freshFile();
+    const a = createSqliteStore({ file });
+    const c = await a.create('/k/1', 'one');
+    if (!c.ok) throw new Error('create failed');
+    await a.update('/k/1', 'two', c.kv.modRevision);
+    await a.compact(c.kv.modRevision + 1);
+    const rev = await a.currentRevision();
+    await a.close();
+    const b = createSqliteStore({ file });
+    expect(await b.currentRevision()).to.equal(rev);
+    expect(await b.compactedRevision()).to.equal(c.kv.modRevision + 1);
+    expect((await b.get('/k/1'))?.value).to.equal('two');
+    expect((await b.get('/k/1'))?.version).to.equal(2);
+    let err: unknown;
+    try {
+      await b.range('/k/', { revision: c.kv.modRevision });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(CompactedError);
+    await b.close();
+  });
+
+  it('refuses an in-memory database', () => {
+    expect(() => createSqliteStore({ file: ':memory:' })).to.throw(/file path/);
+  });
+
+  it('compacts automatically so history stays bounded under many updates', async () => {
+    const file = freshFile();
+    const store = createSqliteStore({ file, retainRevisions: 200 });
+    const revs = new Map<string, number>();
+    for (let i = 0; i < 20; i++) {
+      const r = await store.create(`/b/${i}`, 'x');
+      if (r.ok) revs.set(`/b/${i}`, r.kv.modRevision);
+    }
+    for (let n = 0; n < 5000; n++) {
+      const key = `/b/${n % 20}`;
+      const r = await store.update(key, 'y'.repeat(200), revs.get(key)!);
+      if (!r.ok) throw new Error('update failed');
+      revs.set(key, r.kv.modRevision);
+    }
+    const current = await store.currentRevision();
+    const compacted = await store.compactedRevision();
+    expect(current - compacted).to.be.at.most(220 + 1000);
+    expect(compacted).to.be.greaterThan(0);
+    // Every key's latest value survives compaction.
+    const all = await store.range('/b/');
+    expect(all.count).to.equal(20);
+    expect(all.kvs.every((kv) => kv.value === 'y'.repeat(200))).to.equal(true);
+    await store.close();
+    expect(statSync(file).size).to.be.greaterThan(0);
+  });
+});
