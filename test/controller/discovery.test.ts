@@ -37,7 +37,7 @@ describe('controller/api/discovery', () => {
       kind: 'APIResourceList',
       groupVersion: 'v1',
       resources: [
-        { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list', 'watch'], shortNames: ['ns'] },
+        { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'] },
       ],
     });
   });

@@ -170,6 +170,43 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect(t.rows.length).to.be.greaterThan(0);
     });
 
+    it('an update that changes nothing writes nothing', async () => {
+      const created = (await (await c.api(NODES, { method: 'POST', json: node('noop-1') })).json()) as { metadata: { resourceVersion: string } };
+      const res = await c.api(`${NODES}/noop-1`, { method: 'PATCH', body: JSON.stringify({ metadata: { labels: { role: 'db' } } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
+      const after = (await res.json()) as { metadata: { resourceVersion: string } };
+      expect(res.status).to.equal(200);
+      expect(after.metadata.resourceVersion).to.equal(created.metadata.resourceVersion);
+    });
+
+    it('deleting a namespace deletes its objects, waiting for finalizers', async () => {
+      const NS = '/api/v1/namespaces';
+      expect((await c.api(NS, { method: 'POST', json: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } } })).status).to.equal(201);
+      const inNs = '/apis/hyprbox.io/v1alpha1/namespaces/gone/nodes';
+      await c.api(inNs, { method: 'POST', json: node('a') });
+      await c.api(inNs, { method: 'POST', json: { ...node('held'), metadata: { name: 'held', finalizers: ['hyprbox.io/test'] } } });
+      const del = await c.api(`${NS}/gone`, { method: 'DELETE' });
+      expect(del.status).to.equal(202);
+      const ns = (await (await c.api(`${NS}/gone`)).json()) as { status: { phase: string } };
+      expect(ns.status.phase).to.equal('Terminating');
+      const left = (await (await c.api(inNs)).json()) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> };
+      expect(left.items.map((i) => i.metadata.name)).to.deep.equal(['held']);
+      expect(left.items[0]!.metadata.deletionTimestamp).to.be.a('string');
+      await expectStatus(await c.api(inNs, { method: 'POST', json: node('late') }), 403, 'Forbidden');
+      const release = await c.api(`${inNs}/held`, { method: 'PATCH', body: JSON.stringify({ metadata: { finalizers: null } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
+      expect(release.status).to.equal(200);
+      await expectStatus(await c.api(`${NS}/gone`), 404, 'NotFound');
+      await expectStatus(await c.api(`${NS}/default`, { method: 'DELETE' }), 403, 'Forbidden');
+    });
+
+    it('a watch with a label selector sees an object leave the selection as DELETED', async () => {
+      await c.api(NODES, { method: 'POST', json: node('sel-1') });
+      const list = (await (await c.api(`${NODES}?labelSelector=role%3Ddb`)).json()) as { metadata: { resourceVersion: string } };
+      const res = await c.api(`${NODES}?watch=1&labelSelector=role%3Ddb&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=2`);
+      await c.api(`${NODES}/sel-1`, { method: 'PATCH', body: JSON.stringify({ metadata: { labels: { role: 'web' } } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
+      const events = (await readUntilEnd(res, 5000)).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
+      expect(events.map((e) => [e.type, e.object.metadata.name])).to.deep.equal([['DELETED', 'sel-1']]);
+    });
+
     it('after compaction, an old continue token and an old watch get 410 Expired', async () => {
       const page = (await (await c.api(`${NODES}?limit=2`)).json()) as { metadata: { continue?: string } };
       expect(page.metadata.continue).to.be.a('string');

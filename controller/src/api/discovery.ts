@@ -20,7 +20,7 @@ export const RESOURCE_VERBS = ['create', 'delete', 'deletecollection', 'get', 'l
 /** Verbs of a `<plural>/status` subresource. */
 export const STATUS_VERBS = ['get', 'patch', 'update'];
 /** Verbs of the core Namespace resource as HyprBox serves it. */
-export const NAMESPACE_VERBS = ['create', 'delete', 'get', 'list', 'watch'];
+export const NAMESPACE_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 /** Verbs of the read-only CustomResourceDefinition resource. */
 export const CRD_VERBS = ['get', 'list', 'watch'];
 

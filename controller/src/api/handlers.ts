@@ -10,6 +10,7 @@ import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound, 
 import type { Repository } from './repository.js';
 import { parseResourceVersion } from './repository.js';
 import { applyPatch } from './patch.js';
+import { finishIfEmpty, terminateNamespace } from './namespaces.js';
 import type { Registry, Resource } from './resource.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
 import { parseAccept, parseIncludeObject, toTable } from './table.js';
@@ -35,8 +36,13 @@ export interface HandlerDeps {
   authorize(req: Request, attrs: RequestAttributes): void;
   now(): Date;
   maxWatchBufferBytes: number;
-  /** Called after a namespaced object left the store (namespace termination bookkeeping). */
-  onDeleted?(r: Resource, obj: Obj): Promise<void>;
+}
+
+const isNamespace = (r: Resource): boolean => r.def.group === '' && r.def.kind === 'Namespace';
+
+/** After an object leaves the store: a Terminating namespace may now be empty. */
+async function afterDelete(deps: HandlerDeps, r: Resource, obj: Obj): Promise<void> {
+  if (r.def.namespaced && obj.metadata.namespace) await finishIfEmpty(deps, obj.metadata.namespace);
 }
 
 interface Target {
@@ -216,7 +222,7 @@ async function create({ deps, req, res, r, namespace, subresource }: Ctx): Promi
   if (subresource) throw methodNotAllowed('create is not supported on a subresource');
   const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
   const { obj, warnings } = admitCreate(r, body, { namespace, fieldValidation: parseFieldValidation(req.query.fieldValidation), now: deps.now() });
-  if (r.def.group === '' && r.def.kind === 'Namespace') obj.status = { phase: 'Active' };
+  if (isNamespace(r)) obj.status = { phase: 'Active' };
   await requireNamespace(deps, r, namespace);
   const repo = deps.repo(r);
   if (dryRun(req)) {
@@ -237,7 +243,7 @@ async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: 
   const repo = deps.repo(r);
   if (readyToDelete(next)) {
     const gone = await repo.delete(current, expected);
-    await deps.onDeleted?.(r, gone);
+    await afterDelete(deps, r, gone);
     return next;
   }
   return repo.update(next, expected);
@@ -309,8 +315,12 @@ async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: bo
     return { code: 202, obj: isDry ? marked : await repo.update(marked, expected) };
   }
   if (isDry) return { code: 200, obj: current };
+  if (isNamespace(r)) {
+    const state = await terminateNamespace({ ...deps, deleteObject: async (res, obj) => void (await deleteOne(deps, res, obj, false, {})) }, current);
+    return { code: state.metadata.deletionTimestamp && (await repo.get(undefined, name)) ? 202 : 200, obj: state };
+  }
   const gone = await repo.delete(current, expected);
-  await deps.onDeleted?.(r, gone);
+  await afterDelete(deps, r, gone);
   return { code: 200, obj: gone };
 }
 
@@ -322,7 +332,7 @@ function deleteOptions(req: Request): DeleteOptions {
 }
 
 async function remove({ deps, req, res, r, namespace, name }: Ctx): Promise<void> {
-  if (r.def.group === '' && r.def.kind === 'Namespace' && name === 'default') {
+  if (isNamespace(r) && name === 'default') {
     throw forbidden('(any)', 'delete', 'namespaces/default');
   }
   const current = await deps.repo(r).mustGet(namespace, name);
