@@ -161,6 +161,32 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect((await k(['get', 'nodes.hyprbox.io', 'cache-1', '-n', 'acme'])).stderr).to.contain('NotFound');
     });
 
+    it('server-side apply: owns fields, removes what the config drops, reports conflicts', async () => {
+      const manifest = (labels: string) => `apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata:\n  name: ssa-1\n  namespace: acme\n  labels: {${labels}}\nspec:\n  paused: true\n`;
+      const first = await k(['apply', '--server-side', '-f', '-'], manifest('role: db, env: prod'));
+      expect(first.code, first.stderr).to.equal(0);
+      expect(first.stdout).to.contain('node.hyprbox.io/ssa-1 serverside-applied');
+      const get = async () => JSON.parse((await k(['get', 'nodes.hyprbox.io', 'ssa-1', '-n', 'acme', '-o', 'json', '--show-managed-fields'])).stdout) as { metadata: { resourceVersion: string; labels: Record<string, string>; managedFields: Array<{ manager: string; operation: string }> } };
+      const a = await get();
+      expect(a.metadata.managedFields.map((m) => `${m.manager}/${m.operation}`)).to.deep.equal(['kubectl/Apply']);
+      // The same configuration again writes nothing.
+      await k(['apply', '--server-side', '-f', '-'], manifest('role: db, env: prod'));
+      expect((await get()).metadata.resourceVersion).to.equal(a.metadata.resourceVersion);
+      // A label dropped from the configuration is removed.
+      await k(['apply', '--server-side', '-f', '-'], manifest('role: db'));
+      expect((await get()).metadata.labels).to.deep.equal({ role: 'db' });
+      // Someone else changes an applied field: the next apply that disagrees conflicts, unless forced.
+      expect((await k(['label', '--overwrite', 'nodes.hyprbox.io', 'ssa-1', '-n', 'acme', 'role=web'])).code).to.equal(0);
+      const clash = await k(['apply', '--server-side', '-f', '-'], manifest('role: db'));
+      expect(clash.code).to.equal(1);
+      expect(clash.stderr).to.contain('conflict');
+      expect(clash.stderr).to.contain('.metadata.labels.role');
+      expect((await get()).metadata.labels.role).to.equal('web');
+      const forced = await k(['apply', '--server-side', '--force-conflicts', '-f', '-'], manifest('role: db'));
+      expect(forced.code, forced.stderr).to.equal(0);
+      expect((await get()).metadata.labels.role).to.equal('db');
+    });
+
     it('refuses requests without the token', async () => {
       const res = await send(`${c.url}/apis/hyprbox.io/v1alpha1/nodes`, 'GET', new Headers(), undefined, c.controller.caCert);
       expect(res.status).to.equal(401);

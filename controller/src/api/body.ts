@@ -6,7 +6,8 @@ import { badRequest, unsupportedMediaType } from './errors.js';
 export const BODY_LIMIT = 3 * 1024 * 1024;
 
 export const OBJECT_TYPES = ['application/json', 'application/yaml'];
-export const PATCH_TYPES = ['application/merge-patch+json', 'application/json-patch+json'];
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+export const PATCH_TYPES = ['application/merge-patch+json', 'application/json-patch+json', APPLY_PATCH];
 
 /** The media type without parameters, lower-cased. */
 export function mediaType(header: string | undefined): string {

@@ -3,9 +3,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { NextFunction, Request, Response } from 'express';
 import { stringify as toYaml } from 'yaml';
-import { admitCreate, admitUpdate, parseFieldValidation, readyToDelete, isoSeconds } from './admission.js';
+import { admitCreate, admitUpdate, asObject, parseFieldValidation, readyToDelete, isoSeconds } from './admission.js';
 import type { Obj } from './admission.js';
-import { OBJECT_TYPES, PATCH_TYPES, mediaType, parseBody } from './body.js';
+import { APPLY_PATCH, OBJECT_TYPES, PATCH_TYPES, mediaType, parseBody } from './body.js';
+import { recordUpdate, serverSideApply } from './apply.js';
 import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound, routeNotFound } from './errors.js';
 import type { Repository } from './repository.js';
 import { parseResourceVersion } from './repository.js';
@@ -223,6 +224,7 @@ async function create({ deps, req, res, r, namespace, subresource }: Ctx): Promi
   const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
   const { obj, warnings } = admitCreate(r, body, { namespace, fieldValidation: parseFieldValidation(req.query.fieldValidation), now: deps.now() });
   if (isNamespace(r)) obj.status = { phase: 'Active' };
+  recordUpdate(undefined, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
   await requireNamespace(deps, r, namespace);
   const repo = deps.repo(r);
   if (dryRun(req)) {
@@ -257,6 +259,7 @@ async function update({ deps, req, res, r, namespace, name, subresource }: Ctx):
     requireResourceVersion: true,
     ...(subresource ? { subresource } : {}),
   });
+  recordUpdate(current, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
   if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
     throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
@@ -266,6 +269,7 @@ async function update({ deps, req, res, r, namespace, name, subresource }: Ctx):
 async function patch({ deps, req, res, r, namespace, name, subresource }: Ctx): Promise<void> {
   const type = mediaType(req.headers['content-type']);
   const body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
+  if (type === APPLY_PATCH) return apply({ deps, req, res, r, namespace, name, subresource }, body);
   const isDry = dryRun(req);
   // A patch without a resourceVersion applies to whatever is current: retry when someone wrote in between.
   for (let attempt = 0; ; attempt++) {
@@ -281,10 +285,54 @@ async function patch({ deps, req, res, r, namespace, name, subresource }: Ctx): 
       ...(subresource ? { subresource } : {}),
     });
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
+    recordUpdate(current, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
     try {
       return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry), warnings);
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && pinned === undefined && attempt < 5) continue;
+      throw err;
+    }
+  }
+}
+
+/** Server-side apply: create or merge the applied configuration, owned by `fieldManager`. */
+async function apply({ deps, req, res, r, namespace, name, subresource }: Ctx, body: unknown): Promise<void> {
+  const manager = str(req.query.fieldManager);
+  if (!manager) throw new ApiError(422, 'Invalid', 'PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
+  const applied = asObject(r, body);
+  if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
+    throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
+  }
+  applied.metadata.name = name;
+  const force = req.query.force === 'true';
+  const fieldValidation = parseFieldValidation(req.query.fieldValidation);
+  const isDry = dryRun(req);
+  for (let attempt = 0; ; attempt++) {
+    const current = await deps.repo(r).get(namespace, name);
+    const now = isoSeconds(deps.now());
+    if (!current) {
+      if (subresource) throw notFound({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name);
+      const merged = serverSideApply({ live: undefined, applied, manager, force, apiVersion: r.apiVersion, now });
+      const { obj, warnings } = admitCreate(r, merged, { namespace, fieldValidation, now: deps.now() });
+      obj.metadata.managedFields = merged.metadata.managedFields;
+      if (isNamespace(r)) obj.status = { phase: 'Active' };
+      await requireNamespace(deps, r, namespace);
+      if (isDry) return sendObject(req, res, r, 201, obj, warnings);
+      try {
+        return sendObject(req, res, r, 201, await deps.repo(r).create(obj), warnings);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
+        throw err;
+      }
+    }
+    const merged = serverSideApply({ live: current, applied, manager, force, apiVersion: r.apiVersion, now });
+    const { obj, warnings } = admitUpdate(r, current, merged, { fieldValidation, requireResourceVersion: false, ...(subresource ? { subresource } : {}) });
+    obj.metadata.managedFields = merged.metadata.managedFields;
+    obj.metadata.resourceVersion = current.metadata.resourceVersion;
+    try {
+      return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry), warnings);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 5 && !err.details?.causes) continue;
       throw err;
     }
   }
