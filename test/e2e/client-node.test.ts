@@ -9,6 +9,7 @@ import { loadConfig } from '@hyprbox/controller/config';
 import { startController } from '@hyprbox/controller/server';
 import { createSqliteStore } from '@hyprbox/controller/store/sqlite';
 import { startTestController } from '../lib/controller.js';
+import { until } from '../lib/wait.js';
 import type { Backend, TestController } from '../lib/controller.js';
 
 interface HNode extends k8s.KubernetesObject {
@@ -28,13 +29,6 @@ function clientFor(c: { kubeconfig: string }): k8s.KubeConfig {
   return kc;
 }
 
-async function until(what: string, cond: () => boolean, boundMs = 15_000): Promise<void> {
-  const end = Date.now() + boundMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 for (const backend of ['sqlite', 'etcd'] as Backend[]) {
   describe(`@kubernetes/client-node KubernetesObjectApi (${backend})`, function () {

@@ -2,6 +2,7 @@
 // own key prefix, so one backend instance can serve the whole suite; tests assume nothing else writes to the
 // backend while they run (mocha runs them one at a time), which lets them assert exact revisions.
 import { expect } from 'chai';
+import { rejection, sleep, until } from '../lib/wait.js';
 import { CompactedError } from '@hyprbox/controller/store/types';
 import type { KeyValue, Store, Watch, WatchEvent, WatchOptions } from '@hyprbox/controller/store/types';
 
@@ -13,28 +14,8 @@ export interface OpenedStore {
 let seq = 0;
 const uniquePrefix = (): string => `/conformance/${process.pid}-${Date.now().toString(36)}-${++seq}/`;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Poll `cond` every 10 ms until it holds; fail with `what` after `ms`. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
 
 /** Records what a watch delivers. */
 class Recorder {

@@ -1,6 +1,7 @@
 // The store conformance suite against a real etcd, plus etcd-specific behaviour (compaction done by another
 // client, unreachable endpoints).
 import { expect } from 'chai';
+import { rejection, sleep, until } from '../lib/wait.js';
 import { createEtcdStore } from '@hyprbox/controller/store/etcd';
 import { CompactedError } from '@hyprbox/controller/store/types';
 import type { Store, WatchEvent } from '@hyprbox/controller/store/types';
@@ -8,25 +9,8 @@ import { createServer } from 'node:net';
 import { startEtcd, useEtcd } from '../lib/etcd-server.js';
 import { storeConformance } from './conformance.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(Error);
-    return err as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
 
 /** A loopback port with nothing listening on it. */
 async function deadPort(): Promise<number> {

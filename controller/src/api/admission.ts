@@ -4,27 +4,14 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { createValidator, validateObjectMeta } from '@hyprbox/crds';
-import type { Cause, ResourceValidator } from '@hyprbox/crds';
+import type { Cause, ObjectMeta, ResourceValidator } from '@hyprbox/crds';
 import { badRequest, invalid } from './errors.js';
 import type { ApiError, StatusCause } from './errors.js';
 import type { Resource } from './resource.js';
 
 export type Obj = Record<string, unknown> & { metadata: Meta };
-export interface Meta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  [k: string]: unknown;
-}
+/** Object metadata as stored; the index signature lets the server copy fields by name. */
+export type Meta = ObjectMeta & Record<string, unknown>;
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 

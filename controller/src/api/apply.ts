@@ -5,20 +5,14 @@
 // Simplification, documented in docs/API.md: lists are atomic (owned and replaced whole); maps are granular.
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError } from './errors.js';
+import type { ManagedFieldsEntry as CrdManagedFieldsEntry } from '@hyprbox/crds';
 import type { Obj } from './admission.js';
 
 /** A field path, e.g. ['spec', 'remediation', 'mode']. */
 type Path = string[];
 
-export interface ManagedFieldsEntry {
-  manager: string;
-  operation: 'Apply' | 'Update';
-  apiVersion: string;
-  time: string;
-  fieldsType: 'FieldsV1';
-  fieldsV1: Record<string, unknown>;
-  subresource?: string;
-}
+/** A managedFields entry as this server writes it (every field set). */
+type ManagedFieldsEntry = Required<Omit<CrdManagedFieldsEntry, 'subresource'>> & Pick<CrdManagedFieldsEntry, 'subresource'>;
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
