@@ -10,14 +10,17 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
-import type { User } from './api/app.js';
 import { isoSeconds } from './api/admission.js';
 import { Repository } from './api/repository.js';
 import { createRegistry } from './api/resource.js';
 import type { Resource } from './api/resource.js';
+import type { Repository as RepositoryType } from './api/repository.js';
 import { WatchCache } from './api/watch-cache.js';
+import { authenticateToken } from './auth/authn.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
-import { tokenMatches } from './auth/tokens.js';
+import { createGuard } from './auth/guard.js';
+import { AuthIndex } from './auth/index-cache.js';
+import { createAuthLimiter } from './auth/ratelimit.js';
 import type { ControllerConfig } from './config.js';
 import { openStore } from './store/open.js';
 import { ensureAutoTls, loadTlsFiles, servingNames } from './tls.js';
@@ -68,19 +71,46 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`;
 
-  const boot = await bootstrapAdmin(store, config.dataDir, url, tls?.caCert);
-  const admin: User = { name: 'admin', groups: ['system:masters'] };
+  const repo = (r: Resource): RepositoryType => repos.get(r)!;
+  const byPlural = (plural: 'users' | 'rolebindings' | 'tokens'): Resource => registry.byPlural('hyprbox.io', plural)!;
+  const boot = await bootstrapAdmin(
+    { repo: (p) => repo(byPlural(p)), resource: byPlural, now: () => new Date() },
+    config.dataDir,
+    url,
+    tls?.caCert,
+  );
+  const index = new AuthIndex(store, log);
+  await index.start();
+  const guard = createGuard({ index, registry, repo, log });
+  const tokens = byPlural('tokens');
   const app = createApp({
     log,
     version: VERSION,
     registry,
-    repo: (r) => repos.get(r)!,
+    repo,
     cache: (r) => caches.get(r)!,
+    guard,
     now: () => new Date(),
     maxWatchBufferBytes: config.maxWatchBufferBytes,
-    // Until the security issue brings users and roles, the bootstrap admin is the only identity.
-    authenticate: (token) => (tokenMatches(token, boot.adminTokenHash) ? admin : undefined),
-    authorize: (user) => user.groups.includes('system:masters'),
+    limiter: createAuthLimiter(),
+    authenticate: async (presented) => {
+      const found = authenticateToken(index, presented, new Date());
+      if (!found) return undefined;
+      if (found.bindNodeUid) {
+        // First use by the agent of an existing Node: from now on the token works for that Node only.
+        const current = await repo(tokens).get(undefined, found.token.metadata.name!);
+        if (current) {
+          const next = structuredClone(current);
+          next.status = { ...(next.status as object), nodeUID: found.bindNodeUid };
+          try {
+            index.apply('tokens', await repo(tokens).update(next, Number(current.metadata.resourceVersion)), false);
+          } catch (err) {
+            if ((err as { code?: number }).code !== 409) throw err;
+          }
+        }
+      }
+      return found.principal;
+    },
     ready: () => ready,
   });
   http.on('request', app);
@@ -99,6 +129,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     stop() {
       stopping ??= (async () => {
         ready = false;
+        index.stop();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         for (const c of caches.values()) c.stop();
         http.closeIdleConnections();

@@ -6,31 +6,41 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { loadResources } from '@hyprbox/crds';
 import { BODY_LIMIT } from './body.js';
-import { ApiError, forbidden, internalError, routeNotFound, tooLarge, unauthorized } from './errors.js';
+import { ApiError, internalError, routeNotFound, tooLarge, unauthorized } from './errors.js';
+import { crdPseudoResource } from './resource.js';
 import { createResourceHandler } from './handlers.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
+import type { Principal } from '../auth/authz.js';
+import { tokenName } from '../auth/tokens.js';
 import * as discovery from './discovery.js';
 import * as openapi from './openapi.js';
 
-export interface User {
-  name: string;
-  groups: string[];
+/** Failed-authentication throttling (see auth/ratelimit.ts). */
+export interface Limiter {
+  retryAfter(keys: string[]): number;
+  failure(keys: string[]): void;
+  success(keys: string[]): void;
 }
 
-export interface AppDeps extends Omit<HandlerDeps, 'authorize'> {
+export interface AppDeps extends HandlerDeps {
   log: Logger;
   version: string;
-  /** Returns the user a bearer token belongs to, or undefined. */
-  authenticate(token: string): User | undefined;
-  /** Whether the user may perform the request (deny by default). */
-  authorize(user: User, attrs: RequestAttributes): boolean;
+  /** Returns who a bearer token belongs to, or undefined for any token that must be refused. */
+  authenticate(token: string): Promise<Principal | undefined>;
+  limiter: Limiter;
+  /** Records mutating and denied requests (the audit middleware). */
+  audit?: express.RequestHandler;
   ready(): boolean;
 }
 
 declare module 'express-serve-static-core' {
   interface Request {
-    user?: User;
+    user?: Principal;
     id?: string;
+    /** What the request does, once routed (read by the audit log). */
+    attributes?: RequestAttributes;
+    /** Why the request was denied, for the audit log. */
+    denyReason?: string;
   }
 }
 
@@ -63,15 +73,38 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/readyz', (_req, res) => void res.status(deps.ready() ? 200 : 503).type('text/plain').send(deps.ready() ? 'ok' : 'not ready'));
   app.get('/version', (_req, res) => void res.json(discovery.versionInfo(deps.version)));
 
-  // Authentication: every other path needs a valid bearer token.
-  app.use((req, _res, next) => {
+  if (deps.audit) app.use(deps.audit);
+
+  // Authentication: every other path needs a valid bearer token. Failures are throttled per source address
+  // and per token prefix; every refusal is the same 401, whatever was wrong with the token.
+  app.use(async (req, res, next) => {
     if (PUBLIC.has(req.path)) return next();
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const user = m ? deps.authenticate(m[1]!) : undefined;
-    if (!user) return next(unauthorized());
-    req.user = user;
-    next();
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m) {
+      req.denyReason = 'no bearer token';
+      return next(unauthorized());
+    }
+    const prefix = tokenName(m[1]!);
+    const keys = [`ip:${req.socket.remoteAddress ?? ''}`, ...(prefix ? [`prefix:${prefix}`] : [])];
+    const wait = deps.limiter.retryAfter(keys);
+    if (wait > 0) {
+      req.denyReason = 'too many failed authentications';
+      res.setHeader('Retry-After', String(wait));
+      return next(new ApiError(429, 'TooManyRequests', `too many failed authentications; retry after ${wait} seconds`, { retryAfterSeconds: wait }));
+    }
+    try {
+      const principal = await deps.authenticate(m[1]!);
+      if (!principal) {
+        deps.limiter.failure(keys);
+        req.denyReason = 'invalid token';
+        return next(unauthorized());
+      }
+      deps.limiter.success([keys[0]!]);
+      req.user = principal;
+      next();
+    } catch (err) {
+      next(err);
+    }
   });
 
   app.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
@@ -101,9 +134,11 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // The CRDs themselves, read-only: `kubectl get crd` and client-side dry runs of crds/definitions.
+  const crdResource = crdPseudoResource();
   const authorizeCrds = (req: Request, verb: 'get' | 'list') => {
-    const attrs = { verb, resource: deps.registry.all[0]!, name: req.params.name as string } as RequestAttributes;
-    if (!deps.authorize(req.user!, attrs)) throw forbidden(req.user!.name, verb, 'customresourcedefinitions');
+    const attrs: RequestAttributes = { verb, resource: crdResource, ...(req.params.name ? { name: req.params.name as string } : {}) };
+    req.attributes = attrs;
+    deps.guard.authorize(req, attrs);
   };
   app.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', (req, res) => {
     authorizeCrds(req, 'list');
@@ -116,17 +151,8 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(crd);
   });
 
-  const handlerDeps: HandlerDeps = {
-    ...deps,
-    authorize: (req, attrs) => {
-      if (!deps.authorize(req.user!, attrs)) {
-        const resource = attrs.subresource ? `${attrs.resource.def.plural}/${attrs.subresource}` : attrs.resource.def.plural;
-        throw forbidden(req.user!.name, attrs.verb, resource, attrs.namespace);
-      }
-    },
-  };
-  app.use('/apis/hyprbox.io/v1alpha1', createResourceHandler(handlerDeps, 'hyprbox.io'));
-  app.use('/api/v1', createResourceHandler(handlerDeps, ''));
+  app.use('/apis/hyprbox.io/v1alpha1', createResourceHandler(deps, 'hyprbox.io'));
+  app.use('/api/v1', createResourceHandler(deps, ''));
 
   app.use((req, _res, next) => next(routeNotFound(req.path)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -29,12 +29,32 @@ export interface RequestAttributes {
   subresource?: 'status';
 }
 
+/** A field an agent's objects must have (its own node's name). */
+export interface Constraint {
+  field: 'metadata.name' | 'spec.nodeName';
+  value: string;
+  scannerOnly?: boolean;
+}
+
+/** The security decisions the verbs consult; see controller/src/auth/guard.ts. */
+export interface Guard {
+  /** Throws a 403 ApiError when the caller may not do this; may return a constraint on the objects. */
+  authorize(req: Request, attrs: RequestAttributes): Constraint | undefined;
+  /** Checks a write against the caller's own rights (escalation, ownership); throws 403/422. */
+  admit(req: Request, attrs: RequestAttributes, current: Obj | undefined, next: Obj | undefined): void;
+  /** Called on a parsed body before admission: server-generated content (a Token's name and secret). */
+  beforeCreate(r: Resource, body: unknown): { afterAdmit(obj: Obj): void; decorate(stored: Obj): Obj } | undefined;
+  /** After every successful write made through the API. */
+  written(r: Resource, obj: Obj, deleted: boolean): void;
+  /** Whether an object satisfies a constraint. */
+  satisfies(obj: Obj, c: Constraint): boolean;
+}
+
 export interface HandlerDeps {
   registry: Registry;
   repo(r: Resource): Repository;
   cache(r: Resource): WatchCache;
-  /** Throws a 403 ApiError when the request's user may not do this. */
-  authorize(req: Request, attrs: RequestAttributes): void;
+  guard: Guard;
   now(): Date;
   maxWatchBufferBytes: number;
 }
@@ -142,12 +162,14 @@ export function createResourceHandler(deps: HandlerDeps, group: string) {
     if (!verb || (subresource && !['get', 'update', 'patch'].includes(verb))) {
       throw methodNotAllowed(`${method} is not supported on ${req.path}`);
     }
-    deps.authorize(req, { ...target, verb });
-    const ctx = { deps, req, res, r, namespace, name: name ?? '', subresource };
+    const attrs: RequestAttributes = { ...target, verb };
+    req.attributes = attrs;
+    const constraint = deps.guard.authorize(req, attrs);
+    const ctx: Ctx = { deps, req, res, r, namespace, name: name ?? '', subresource, attrs, constraint };
     switch (verb) {
       case 'list': return list(ctx);
       case 'watch': return watch(ctx);
-      case 'get': return sendObject(req, res, r, 200, await deps.repo(r).mustGet(namespace, name!));
+      case 'get': return sendObject(req, res, r, 200, await readable(ctx));
       case 'create': return create(ctx);
       case 'update': return update(ctx);
       case 'patch': return patch(ctx);
@@ -165,16 +187,41 @@ interface Ctx {
   namespace: string | undefined;
   name: string;
   subresource: 'status' | undefined;
+  attrs: RequestAttributes;
+  constraint: Constraint | undefined;
 }
 
-async function list({ deps, req, res, r, namespace }: Ctx): Promise<void> {
+const refOf = (r: Resource) => ({ plural: r.def.plural, group: r.def.group, kind: r.def.kind });
+
+/** The current object, as far as the caller may see it: outside its constraint it does not exist. */
+async function readable(ctx: Ctx): Promise<Obj> {
+  const obj = await ctx.deps.repo(ctx.r).mustGet(ctx.namespace, ctx.name);
+  if (ctx.constraint && !ctx.deps.guard.satisfies(obj, { ...ctx.constraint, scannerOnly: false })) throw notFound(refOf(ctx.r), ctx.name);
+  return obj;
+}
+
+/** Security checks on a write: the constraint on the result, then escalation and ownership. */
+function admitWrite(ctx: Ctx, current: Obj | undefined, next: Obj | undefined): void {
+  if (ctx.constraint && next && !ctx.deps.guard.satisfies(next, ctx.constraint)) {
+    throw forbidden(ctx.req.user?.name ?? '', ctx.attrs.verb, ctx.r.def.plural, ctx.namespace);
+  }
+  ctx.deps.guard.admit(ctx.req, ctx.attrs, current, next);
+}
+
+function constrained(ctx: Ctx, filter: (obj: Obj) => boolean): (obj: Obj) => boolean {
+  const c = ctx.constraint;
+  return c ? (obj) => filter(obj) && ctx.deps.guard.satisfies(obj, { ...c, scannerOnly: false }) : filter;
+}
+
+async function list(ctx: Ctx): Promise<void> {
+  const { deps, req, res, r, namespace } = ctx;
   const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw badRequest(`invalid limit "${String(req.query.limit)}"`);
   const result = await deps.repo(r).list({
     namespace,
     ...(limit ? { limit } : {}),
     ...(str(req.query.continue) ? { continueToken: str(req.query.continue)! } : {}),
-    filter: selectorFilter(r, req, namespace),
+    filter: constrained(ctx, selectorFilter(r, req, namespace)),
   });
   const metadata = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
   const table = tableRequest(req);
@@ -185,8 +232,9 @@ async function list({ deps, req, res, r, namespace }: Ctx): Promise<void> {
   send(req, res, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata, items: result.items });
 }
 
-async function watch({ deps, req, res, r, namespace }: Ctx): Promise<void> {
-  const matches = selectorFilter(r, req, namespace);
+async function watch(ctx: Ctx): Promise<void> {
+  const { deps, req, res, r, namespace } = ctx;
+  const matches = constrained(ctx, selectorFilter(r, req, namespace));
   const rv = parseResourceVersion(req.query.resourceVersion);
   const timeout = req.query.timeoutSeconds === undefined ? undefined : Number(req.query.timeoutSeconds);
   let initial: Obj[] = [];
@@ -219,21 +267,28 @@ async function requireNamespace(deps: HandlerDeps, r: Resource, namespace: strin
   }
 }
 
-async function create({ deps, req, res, r, namespace, subresource }: Ctx): Promise<void> {
+async function create(ctx: Ctx): Promise<void> {
+  const { deps, req, res, r, namespace, subresource } = ctx;
   if (subresource) throw methodNotAllowed('create is not supported on a subresource');
   const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
+  const hooks = deps.guard.beforeCreate(r, body);
   const { obj, warnings } = admitCreate(r, body, { namespace, fieldValidation: parseFieldValidation(req.query.fieldValidation), now: deps.now() });
+  hooks?.afterAdmit(obj);
   if (isNamespace(r)) obj.status = { phase: 'Active' };
   recordUpdate(undefined, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+  admitWrite(ctx, undefined, obj);
   await requireNamespace(deps, r, namespace);
+  const decorate = hooks?.decorate ?? ((o: Obj) => o);
   const repo = deps.repo(r);
   if (dryRun(req)) {
     if (await repo.get(namespace, obj.metadata.name!)) {
       throw new ApiError(409, 'AlreadyExists', `${r.def.plural}${r.def.group ? '.' + r.def.group : ''} "${obj.metadata.name}" already exists`);
     }
-    return sendObject(req, res, r, 201, obj, warnings);
+    return sendObject(req, res, r, 201, decorate(obj), warnings);
   }
-  sendObject(req, res, r, 201, await repo.create(obj), warnings);
+  const stored = await repo.create(obj);
+  deps.guard.written(r, stored, false);
+  sendObject(req, res, r, 201, decorate(stored), warnings);
 }
 
 /** Stores an admitted update (or the final delete once the last finalizer is gone). */
@@ -245,35 +300,41 @@ async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: 
   const repo = deps.repo(r);
   if (readyToDelete(next)) {
     const gone = await repo.delete(current, expected);
+    deps.guard.written(r, gone, true);
     await afterDelete(deps, r, gone);
     return next;
   }
-  return repo.update(next, expected);
+  const stored = await repo.update(next, expected);
+  deps.guard.written(r, stored, false);
+  return stored;
 }
 
-async function update({ deps, req, res, r, namespace, name, subresource }: Ctx): Promise<void> {
+async function update(ctx: Ctx): Promise<void> {
+  const { deps, req, res, r, name, subresource } = ctx;
   const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
-  const current = await deps.repo(r).mustGet(namespace, name);
+  const current = await readable(ctx);
   const { obj, warnings } = admitUpdate(r, current, body, {
     fieldValidation: parseFieldValidation(req.query.fieldValidation),
     requireResourceVersion: true,
     ...(subresource ? { subresource } : {}),
   });
   recordUpdate(current, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+  admitWrite(ctx, current, obj);
   if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
     throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
   sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, dryRun(req)), warnings);
 }
 
-async function patch({ deps, req, res, r, namespace, name, subresource }: Ctx): Promise<void> {
+async function patch(ctx: Ctx): Promise<void> {
+  const { deps, req, res, r, name, subresource } = ctx;
   const type = mediaType(req.headers['content-type']);
   const body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
-  if (type === APPLY_PATCH) return apply({ deps, req, res, r, namespace, name, subresource }, body);
+  if (type === APPLY_PATCH) return apply(ctx, body);
   const isDry = dryRun(req);
   // A patch without a resourceVersion applies to whatever is current: retry when someone wrote in between.
   for (let attempt = 0; ; attempt++) {
-    const current = await deps.repo(r).mustGet(namespace, name);
+    const current = await readable(ctx);
     const patched = applyPatch(type, current, body) as Obj;
     const pinned = (patched.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
     if (pinned !== undefined && pinned !== current.metadata.resourceVersion) {
@@ -286,6 +347,7 @@ async function patch({ deps, req, res, r, namespace, name, subresource }: Ctx): 
     });
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
     recordUpdate(current, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+    admitWrite(ctx, current, obj);
     try {
       return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry), warnings);
     } catch (err) {
@@ -296,7 +358,8 @@ async function patch({ deps, req, res, r, namespace, name, subresource }: Ctx): 
 }
 
 /** Server-side apply: create or merge the applied configuration, owned by `fieldManager`. */
-async function apply({ deps, req, res, r, namespace, name, subresource }: Ctx, body: unknown): Promise<void> {
+async function apply(ctx: Ctx, body: unknown): Promise<void> {
+  const { deps, req, res, r, namespace, name, subresource } = ctx;
   const manager = str(req.query.fieldManager);
   if (!manager) throw new ApiError(422, 'Invalid', 'PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
   const applied = asObject(r, body);
@@ -308,18 +371,26 @@ async function apply({ deps, req, res, r, namespace, name, subresource }: Ctx, b
   const fieldValidation = parseFieldValidation(req.query.fieldValidation);
   const isDry = dryRun(req);
   for (let attempt = 0; ; attempt++) {
-    const current = await deps.repo(r).get(namespace, name);
+    const found = await deps.repo(r).get(namespace, name);
+    const current = found && ctx.constraint && !deps.guard.satisfies(found, { ...ctx.constraint, scannerOnly: false }) ? undefined : found;
+    if (found && !current) throw notFound(refOf(r), name);
     const now = isoSeconds(deps.now());
     if (!current) {
       if (subresource) throw notFound({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name);
       const merged = serverSideApply({ live: undefined, applied, manager, force, apiVersion: r.apiVersion, now });
+      const hooks = deps.guard.beforeCreate(r, merged);
       const { obj, warnings } = admitCreate(r, merged, { namespace, fieldValidation, now: deps.now() });
+      hooks?.afterAdmit(obj);
       obj.metadata.managedFields = merged.metadata.managedFields;
       if (isNamespace(r)) obj.status = { phase: 'Active' };
+      admitWrite(ctx, undefined, obj);
       await requireNamespace(deps, r, namespace);
-      if (isDry) return sendObject(req, res, r, 201, obj, warnings);
+      const decorate = hooks?.decorate ?? ((o: Obj) => o);
+      if (isDry) return sendObject(req, res, r, 201, decorate(obj), warnings);
       try {
-        return sendObject(req, res, r, 201, await deps.repo(r).create(obj), warnings);
+        const stored = await deps.repo(r).create(obj);
+        deps.guard.written(r, stored, false);
+        return sendObject(req, res, r, 201, decorate(stored), warnings);
       } catch (err) {
         if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
         throw err;
@@ -329,6 +400,7 @@ async function apply({ deps, req, res, r, namespace, name, subresource }: Ctx, b
     const { obj, warnings } = admitUpdate(r, current, merged, { fieldValidation, requireResourceVersion: false, ...(subresource ? { subresource } : {}) });
     obj.metadata.managedFields = merged.metadata.managedFields;
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
+    admitWrite(ctx, current, obj);
     try {
       return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry), warnings);
     } catch (err) {
@@ -360,7 +432,10 @@ async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: bo
     const marked = structuredClone(current);
     marked.metadata.deletionTimestamp = isoSeconds(deps.now());
     marked.metadata.deletionGracePeriodSeconds = 0;
-    return { code: 202, obj: isDry ? marked : await repo.update(marked, expected) };
+    if (isDry) return { code: 202, obj: marked };
+    const stored = await repo.update(marked, expected);
+    deps.guard.written(r, stored, false);
+    return { code: 202, obj: stored };
   }
   if (isDry) return { code: 200, obj: current };
   if (isNamespace(r)) {
@@ -368,6 +443,7 @@ async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: bo
     return { code: state.metadata.deletionTimestamp && (await repo.get(undefined, name)) ? 202 : 200, obj: state };
   }
   const gone = await repo.delete(current, expected);
+  deps.guard.written(r, gone, true);
   await afterDelete(deps, r, gone);
   return { code: 200, obj: gone };
 }
@@ -379,22 +455,26 @@ function deleteOptions(req: Request): DeleteOptions {
   return body as DeleteOptions;
 }
 
-async function remove({ deps, req, res, r, namespace, name }: Ctx): Promise<void> {
+async function remove(ctx: Ctx): Promise<void> {
+  const { deps, req, res, r, name } = ctx;
   if (isNamespace(r) && name === 'default') {
-    throw forbidden('(any)', 'delete', 'namespaces/default');
+    throw new ApiError(403, 'Forbidden', 'namespaces "default" is forbidden: this namespace may not be deleted');
   }
-  const current = await deps.repo(r).mustGet(namespace, name);
+  const current = await readable(ctx);
+  admitWrite(ctx, current, undefined);
   const { code, obj } = await deleteOne(deps, r, current, dryRun(req), deleteOptions(req));
   sendObject(req, res, r, code, obj);
 }
 
-async function removeCollection({ deps, req, res, r, namespace }: Ctx): Promise<void> {
+async function removeCollection(ctx: Ctx): Promise<void> {
+  const { deps, req, res, r, namespace } = ctx;
   const isDry = dryRun(req);
   const opts = deleteOptions(req);
-  const { items, resourceVersion } = await deps.repo(r).list({ namespace, filter: selectorFilter(r, req, namespace) });
+  const { items, resourceVersion } = await deps.repo(r).list({ namespace, filter: constrained(ctx, selectorFilter(r, req, namespace)) });
   const deleted: Obj[] = [];
   for (const current of items) {
     try {
+      admitWrite(ctx, current, undefined);
       deleted.push((await deleteOne(deps, r, current, isDry, opts)).obj);
     } catch (err) {
       // Gone or changed since the list: not ours to delete any more.

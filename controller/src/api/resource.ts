@@ -92,3 +92,13 @@ export function createRegistry(defs: readonly ResourceDef[] = loadResources()): 
   const index = new Map(all.map((r) => [`${r.def.group}/${r.def.plural}`, r]));
   return { all, namespaces, byPlural: (group, plural) => index.get(`${group}/${plural}`) };
 }
+
+/** The read-only CustomResourceDefinition endpoint, described as a resource so it is authorized like one. */
+export function crdPseudoResource(): Resource {
+  return {
+    def: { ...NAMESPACE_DEF, group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', listKind: 'CustomResourceDefinitionList', plural: 'customresourcedefinitions', singular: 'customresourcedefinition', shortNames: ['crd', 'crds'], printerColumns: [], hasStatus: false },
+    apiVersion: 'apiextensions.k8s.io/v1',
+    prefix: '/registry/apiextensions.k8s.io/customresourcedefinitions/',
+    selectableFields: ['metadata.name'],
+  };
+}

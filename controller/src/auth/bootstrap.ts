@@ -1,19 +1,11 @@
-// First start: an admin token is created, its hash kept in the store (shared by every controller on the same
-// etcd), and the plaintext written once into an owner-only kubeconfig. Later starts reuse the hash.
+// The first start's admin credential, and kubeconfig files.
 import { writeFileSync, renameSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Store } from '../store/types.js';
+import { admitCreate } from '../api/admission.js';
+import type { Repository } from '../api/repository.js';
+import type { Resource } from '../api/resource.js';
 import { hashToken, newToken } from './tokens.js';
-
-export const ADMIN_TOKEN_KEY = '/hyprbox/bootstrap/admin-token';
-
-export interface BootstrapResult {
-  /** SHA-256 (hex) of the admin token. */
-  adminTokenHash: string;
-  /** Path of the kubeconfig written on this start, if one was. */
-  kubeconfigWritten?: string;
-}
 
 export function kubeconfig(server: string, token: string, opts: { caData?: string; context?: string } = {}): string {
   const name = opts.context ?? 'hyprbox';
@@ -34,16 +26,44 @@ export function writeSecretFile(path: string, content: string): void {
   renameSync(tmp, path);
 }
 
-export async function bootstrapAdmin(store: Store, dataDir: string, serverUrl: string, caPem?: string): Promise<BootstrapResult> {
-  const existing = await store.get(ADMIN_TOKEN_KEY);
-  if (existing) return { adminTokenHash: existing.value };
-  const token = newToken();
-  const hash = hashToken(token);
-  const r = await store.create(ADMIN_TOKEN_KEY, hash);
-  // Another controller on the same etcd won the race: use its token.
-  if (!r.ok) return { adminTokenHash: r.current!.value };
+export interface BootstrapResult {
+  /** Path of the kubeconfig written on this start, if one was. */
+  kubeconfigWritten?: string;
+}
+
+export interface BootstrapDeps {
+  repo(plural: 'users' | 'rolebindings' | 'tokens'): Repository;
+  resource(plural: 'users' | 'rolebindings' | 'tokens'): Resource;
+  now(): Date;
+}
+
+/**
+ * First start: the `admin` user, a cluster-wide admin binding, and one token for it written into an
+ * owner-only kubeconfig. Each piece is created only when missing, so a start interrupted half-way finishes
+ * the job on the next one; a controller joining an etcd that already has them creates nothing.
+ */
+export async function bootstrapAdmin(deps: BootstrapDeps, dataDir: string, serverUrl: string, caPem?: string): Promise<BootstrapResult> {
+  const create = async (plural: 'users' | 'rolebindings' | 'tokens', body: Record<string, unknown>): Promise<void> => {
+    const { obj } = admitCreate(deps.resource(plural), body, { namespace: undefined, fieldValidation: 'Strict', now: deps.now() });
+    await deps.repo(plural).create(obj).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  };
+  const api = 'hyprbox.io/v1alpha1';
+  if (!(await deps.repo('users').get(undefined, 'admin'))) {
+    await create('users', { apiVersion: api, kind: 'User', metadata: { name: 'admin' }, spec: { displayName: 'Administrator (created on first start)' } });
+  }
+  if (!(await deps.repo('rolebindings').get(undefined, 'admin-cluster-admin'))) {
+    await create('rolebindings', { apiVersion: api, kind: 'RoleBinding', metadata: { name: 'admin-cluster-admin' }, spec: { user: 'admin', role: 'admin' } });
+  }
+  const tokens = await deps.repo('tokens').list({ namespace: undefined, filter: (t) => (t.spec as { user?: string }).user === 'admin' });
+  if (tokens.items.length > 0) return {};
+  const { name, token } = newToken();
+  const { obj } = admitCreate(deps.resource('tokens'), { apiVersion: api, kind: 'Token', metadata: { name }, spec: { user: 'admin', description: 'created on first start' } }, { namespace: undefined, fieldValidation: 'Strict', now: deps.now() });
+  obj.status = { sha256: hashToken(token) };
+  await deps.repo('tokens').create(obj);
   const path = join(dataDir, 'admin.kubeconfig');
   if (existsSync(path)) renameSync(path, `${path}.old`);
   writeSecretFile(path, kubeconfig(serverUrl, token, caPem ? { caData: Buffer.from(caPem).toString('base64') } : {}));
-  return { adminTokenHash: hash, kubeconfigWritten: path };
+  return { kubeconfigWritten: path };
 }

@@ -1,0 +1,38 @@
+// Authentication: bearer token → principal. Unknown, malformed, expired, revoked, disabled-user and
+// wrong-node tokens all end the same way (undefined → one identical 401), so a caller learns nothing.
+import type { Token } from '@hyprbox/crds';
+import type { Principal } from './authz.js';
+import type { AuthIndex } from './index-cache.js';
+import { tokenMatches, tokenName } from './tokens.js';
+
+export interface Authenticated {
+  principal: Principal;
+  /** Set when an agent token must now be bound to the uid of the Node it found. */
+  bindNodeUid?: string;
+  token: Token;
+}
+
+export function authenticateToken(index: AuthIndex, presented: string, now: Date): Authenticated | undefined {
+  const name = tokenName(presented);
+  const token = name ? index.tokens.get(name) : undefined;
+  // Compare even when there is no such token, so both paths take the same time.
+  const matches = tokenMatches(presented, token?.status?.sha256 ?? '0'.repeat(64));
+  if (!token || !matches) return undefined;
+  if (token.spec.revoked || token.metadata.deletionTimestamp) return undefined;
+  if (token.spec.expiresAt && Date.parse(token.spec.expiresAt) <= now.getTime()) return undefined;
+  if (token.spec.user) {
+    const user = index.users.get(token.spec.user);
+    if (!user || user.spec?.disabled) return undefined;
+    return { principal: { kind: 'User', name: token.spec.user }, token };
+  }
+  if (token.spec.node) {
+    const { namespace, name: node } = token.spec.node;
+    const live = index.nodeUids.get(`${namespace}/${node}`);
+    const bound = token.status?.nodeUID;
+    // Bound to a Node that is gone or was re-created: the token died with it.
+    if (bound && bound !== live) return undefined;
+    const principal: Principal = { kind: 'Node', name: `node:${namespace}/${node}`, node: { namespace, name: node }, token: token.metadata.name! };
+    return { principal, token, ...(!bound && live ? { bindNodeUid: live } : {}) };
+  }
+  return undefined;
+}

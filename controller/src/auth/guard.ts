@@ -1,0 +1,143 @@
+// The Guard the API verbs consult: authorization with agents' constraints, escalation checks on tokens and
+// role bindings, token minting, and keeping the auth index current with writes made through the API.
+import type { Request } from 'express';
+import type { RoleBinding, Token } from '@hyprbox/crds';
+import type { Obj } from '../api/admission.js';
+import { ApiError, forbidden, invalid } from '../api/errors.js';
+import type { Constraint, Guard, RequestAttributes } from '../api/handlers.js';
+import type { Repository } from '../api/repository.js';
+import type { Registry, Resource } from '../api/resource.js';
+import { authorize, grantsOf, roleIn, satisfies } from './authz.js';
+import type { Grants, Principal } from './authz.js';
+import type { AuthIndex } from './index-cache.js';
+import { hashToken, newToken } from './tokens.js';
+
+export interface GuardDeps {
+  index: AuthIndex;
+  registry: Registry;
+  repo(r: Resource): Repository;
+  log: { warn(obj: object, msg: string): void };
+}
+
+/** Server-side hooks around a create: the token secret is minted here and shown once. */
+export interface CreateHooks {
+  afterAdmit(obj: Obj): void;
+  decorate(stored: Obj): Obj;
+}
+
+export interface FullGuard extends Guard {
+  grants(p: Principal): Grants | undefined;
+}
+
+const principalOf = (req: Request): Principal => {
+  if (!req.user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+  return req.user;
+};
+
+export function createGuard(deps: GuardDeps): FullGuard {
+  const grants = (p: Principal): Grants | undefined => (p.kind === 'User' ? grantsOf(p.name, deps.index.bindings.values()) : undefined);
+  const isClusterAdmin = (p: Principal): boolean => p.kind === 'User' && grants(p)?.cluster === 'admin';
+  const deny = (req: Request, attrs: RequestAttributes, reason: string): never => {
+    req.denyReason = reason;
+    throw forbidden(principalOf(req).name, attrs.verb, attrs.resource.def.plural, attrs.namespace);
+  };
+
+  return {
+    grants,
+    authorize(req, attrs): Constraint | undefined {
+      const p = principalOf(req);
+      const d = authorize(p, grants(p), {
+        verb: attrs.verb,
+        resource: attrs.resource.def.plural,
+        namespaced: attrs.resource.def.namespaced,
+        ...(attrs.namespace !== undefined ? { namespace: attrs.namespace } : {}),
+        ...(attrs.name !== undefined ? { name: attrs.name } : {}),
+        ...(attrs.subresource ? { subresource: attrs.subresource } : {}),
+      });
+      if (!d.allowed) return deny(req, attrs, d.reason);
+      return d.constraint;
+    },
+
+    admit(req, attrs, current, next) {
+      const p = principalOf(req);
+      const plural = attrs.resource.def.plural;
+      if (plural === 'rolebindings') {
+        // Granting (or taking away) a role at a scope needs admin at that scope: nobody hands out more
+        // than they hold, and a namespace admin cannot reach other namespaces or the whole cluster.
+        for (const b of [current, next] as Array<RoleBinding | undefined>) {
+          if (!b) continue;
+          const scope = b.spec?.namespace;
+          const g = grants(p);
+          const ok = p.kind === 'User' && g !== undefined && (scope ? roleIn(g, scope) === 'admin' : g.cluster === 'admin');
+          if (!ok) deny(req, attrs, `binding a role ${scope ? `in namespace ${scope}` : 'cluster-wide'} needs admin there`);
+        }
+      }
+      if (plural === 'tokens') admitToken(req, attrs, p, current as Token | undefined, next as Token | undefined);
+    },
+
+    beforeCreate(r, body) {
+      if (r.def.plural !== 'tokens' || typeof body !== 'object' || body === null) return undefined;
+      const { name, token } = newToken();
+      const b = body as { metadata?: Record<string, unknown> };
+      b.metadata = { ...(b.metadata ?? {}), name };
+      delete b.metadata.generateName;
+      return {
+        afterAdmit(obj) {
+          obj.status = { sha256: hashToken(token) };
+        },
+        decorate: (stored) => ({ ...stored, status: { ...(stored.status as object), token } }),
+      };
+    },
+
+    written(r, obj, deleted) {
+      deps.index.apply(r.def.plural, obj, deleted);
+      if (r.def.plural === 'nodes' && deleted) void revokeNodeTokens(obj);
+    },
+
+    satisfies: (obj, c) => satisfies(obj, c),
+  };
+
+  function admitToken(req: Request, attrs: RequestAttributes, p: Principal, current: Token | undefined, next: Token | undefined): void {
+    const admin = isClusterAdmin(p);
+    for (const t of [current, next]) {
+      if (!t || admin) continue;
+      const ownUser = p.kind === 'User' && t.spec?.user === p.name && !t.spec?.node;
+      const node = t.spec?.node;
+      const g = grants(p);
+      const nodeAdmin = node !== undefined && g !== undefined && roleIn(g, node.namespace) === 'admin';
+      if (!ownUser && !nodeAdmin) deny(req, attrs, 'a token can be made only for yourself, or for a node by an admin of its namespace');
+    }
+    const ref = { plural: 'tokens', group: 'hyprbox.io', kind: 'Token' };
+    if (next && !next.spec?.user === !next.spec?.node) {
+      throw invalid(ref, next.metadata.name ?? '', [{ reason: 'FieldValueRequired', field: 'spec', message: 'exactly one of spec.user and spec.node must be set' }]);
+    }
+    if (current && next) {
+      const causes = [];
+      if (JSON.stringify(current.spec.user ?? null) !== JSON.stringify(next.spec.user ?? null) || JSON.stringify(current.spec.node ?? null) !== JSON.stringify(next.spec.node ?? null)) {
+        causes.push({ reason: 'FieldValueForbidden', field: 'spec', message: 'who a token belongs to cannot change' });
+      }
+      if (current.status?.sha256 !== next.status?.sha256) causes.push({ reason: 'FieldValueForbidden', field: 'status.sha256', message: 'the token hash cannot change' });
+      if (current.spec.revoked && !next.spec.revoked) causes.push({ reason: 'FieldValueForbidden', field: 'spec.revoked', message: 'a revoked token stays revoked' });
+      if (causes.length) throw invalid(ref, current.metadata.name ?? '', causes);
+    }
+    void attrs;
+  }
+
+  /** A deleted Node takes its agent tokens with it. */
+  async function revokeNodeTokens(node: Obj): Promise<void> {
+    const tokens = deps.registry.byPlural('hyprbox.io', 'tokens')!;
+    for (const t of deps.index.tokens.values()) {
+      const n = t.spec.node;
+      if (!n || t.spec.revoked || n.namespace !== node.metadata.namespace || n.name !== node.metadata.name) continue;
+      const fresh = await deps.repo(tokens).get(undefined, t.metadata.name!);
+      if (!fresh || (fresh.spec as Token['spec']).revoked) continue;
+      const next = structuredClone(fresh);
+      (next.spec as Token['spec']).revoked = true;
+      try {
+        deps.index.apply('tokens', await deps.repo(tokens).update(next, Number(fresh.metadata.resourceVersion)), false);
+      } catch (err) {
+        deps.log.warn({ token: t.metadata.name, err: (err as Error).message }, 'could not revoke the token of a deleted node');
+      }
+    }
+  }
+}

@@ -1,0 +1,166 @@
+// Failed-authentication limiter: after maxFailures failed attempts within windowSeconds, a key (a source
+// address `ip:<address>` or a token prefix `prefix:<prefix>`) is blocked for blockSeconds and the server
+// answers 429 with Retry-After instead of trying the credential. In memory, per controller process.
+//
+// Counting is a fixed window that opens at a key's first failure; the failure that reaches maxFailures starts
+// the block, and counting starts afresh after it. Failures reported while a key is blocked do not extend the
+// block (the server should not get that far: it asks retryAfter first).
+//
+// success(keys) forgets the pending failures of `ip:` keys only, and never lifts a block. A `prefix:` key
+// keeps its failures: requests that succeed with the real token of that prefix are its owner's traffic, and
+// letting them (or an attacker's own valid token that happens to share the prefix) reset the count would let
+// guesses against the prefix go on indefinitely. Resetting an address is harmless by comparison: a client
+// holding a valid token can already send unlimited authenticated requests, and tokens are 256-bit random,
+// so guesses interleaved with successes still have no chance.
+//
+// Memory is bounded: at most maxKeys entries, least recently failed evicted first, and entries whose window
+// and block have passed are dropped lazily as calls go by. No timers, so nothing keeps the process alive.
+import { isIPv4, isIPv6 } from 'node:net';
+
+export interface AuthLimiterOptions {
+  /** Failures within the window that block a key (default 10). */
+  maxFailures?: number;
+  /** Length of the counting window in seconds (default 60). */
+  windowSeconds?: number;
+  /** How long a key stays blocked, in seconds (default 60). */
+  blockSeconds?: number;
+  /** Most keys remembered; the least recently failed is evicted beyond it (default 100 000). */
+  maxKeys?: number;
+  /** Clock in milliseconds since the epoch (default Date.now). */
+  now?: () => number;
+}
+
+export interface AuthLimiter {
+  /** Whole seconds (at least 1) until every one of `keys` is unblocked; 0 when none is blocked. */
+  retryAfter(keys: readonly string[]): number;
+  /** Records one failed authentication against each of `keys`. */
+  failure(keys: readonly string[]): void;
+  /** Records a successful authentication: clears pending (unblocked) failures of `ip:` keys only. */
+  success(keys: readonly string[]): void;
+  /** Number of keys currently remembered. */
+  size(): number;
+}
+
+interface Entry {
+  failures: number;
+  windowStart: number;
+  blockedUntil: number;
+}
+
+/** Keys longer than this are cut: they can only come from made-up token prefixes, and must not cost memory. */
+const MAX_KEY_LENGTH = 256;
+/** Expired entries dropped from the old end per call, amortising cleanup without a timer. */
+const PRUNE_PER_CALL = 4;
+
+export function createAuthLimiter(o: AuthLimiterOptions = {}): AuthLimiter {
+  const maxFailures = positive('maxFailures', o.maxFailures ?? 10, true);
+  const windowMs = positive('windowSeconds', o.windowSeconds ?? 60, false) * 1000;
+  const blockMs = positive('blockSeconds', o.blockSeconds ?? 60, false) * 1000;
+  const maxKeys = positive('maxKeys', o.maxKeys ?? 100_000, true);
+  const now = o.now ?? Date.now;
+  // Insertion order is recency of the last failure: the first entry is the next to evict.
+  const entries = new Map<string, Entry>();
+
+  const expired = (e: Entry, t: number): boolean => e.blockedUntil <= t && t - e.windowStart >= windowMs;
+
+  function prune(t: number): void {
+    let n = 0;
+    for (const [k, e] of entries) {
+      if (n++ >= PRUNE_PER_CALL || !expired(e, t)) break;
+      entries.delete(k);
+    }
+  }
+
+  return {
+    retryAfter(keys) {
+      const t = now();
+      let wait = 0;
+      for (const key of keys) {
+        const k = normalize(key);
+        const e = entries.get(k);
+        if (e === undefined) continue;
+        if (e.blockedUntil > t) wait = Math.max(wait, Math.ceil((e.blockedUntil - t) / 1000));
+        else if (expired(e, t)) entries.delete(k);
+      }
+      prune(t);
+      return wait;
+    },
+
+    failure(keys) {
+      const t = now();
+      for (const k of new Set(keys.map(normalize))) {
+        let e = entries.get(k);
+        if (e !== undefined && e.blockedUntil > t) continue;
+        if (e === undefined || t - e.windowStart >= windowMs) e = { failures: 0, windowStart: t, blockedUntil: 0 };
+        e.failures += 1;
+        if (e.failures >= maxFailures) {
+          e.blockedUntil = t + blockMs;
+          e.failures = 0;
+          e.windowStart = t;
+        }
+        entries.delete(k);
+        entries.set(k, e);
+        while (entries.size > maxKeys) {
+          const oldest = entries.keys().next();
+          if (oldest.done === true) break;
+          entries.delete(oldest.value);
+        }
+      }
+      prune(t);
+    },
+
+    success(keys) {
+      const t = now();
+      for (const key of keys) {
+        if (!key.startsWith('ip:')) continue;
+        const k = normalize(key);
+        const e = entries.get(k);
+        if (e !== undefined && e.blockedUntil <= t) entries.delete(k);
+      }
+      prune(t);
+    },
+
+    size() {
+      return entries.size;
+    },
+  };
+}
+
+/**
+ * The limiter key of a source address: `ip:<address>`, with an IPv4-mapped IPv6 address written as IPv4 and
+ * any other IPv6 address cut to its /64, since one host (or attacker) commonly holds a whole /64.
+ */
+export function addressKey(address: string | undefined): string {
+  if (address === undefined || address === '') return 'ip:unknown';
+  const bare = address.replace(/%.*$/, ''); // zone index
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped !== null && isIPv4(mapped[1]!)) return `ip:${mapped[1]}`;
+  if (isIPv4(bare) || !isIPv6(bare)) return `ip:${bare}`;
+  const groups = expandIPv6(bare);
+  return `ip:${groups.slice(0, 4).join(':')}::/64`;
+}
+
+function expandIPv6(address: string): string[] {
+  let text = address.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4 !== null) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = text.slice(0, v4.index) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((g) => parseInt(g, 16).toString(16));
+}
+
+function normalize(key: string): string {
+  return key.length > MAX_KEY_LENGTH ? key.slice(0, MAX_KEY_LENGTH) : key;
+}
+
+function positive(name: string, value: number, integer: boolean): number {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new RangeError(`createAuthLimiter: ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+  }
+  return value;
+}
