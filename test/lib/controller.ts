@@ -66,9 +66,10 @@ export async function startTestController(backend: Backend, extraArgs: string[] 
 export function send(url: string, method: string, headers: Headers, body: string | undefined, ca?: string): Promise<Response> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
+    // The path goes out exactly as given (no dot-segment normalisation), as a hostile client would send it.
+    const path = url.slice(u.origin.length);
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
-      u,
-      { method, headers: Object.fromEntries(headers.entries()), ...(ca ? { ca } : {}) },
+      { protocol: u.protocol, hostname: u.hostname, port: u.port, path, method, headers: Object.fromEntries(headers.entries()), ...(ca ? { ca } : {}) },
       (res) => {
         const h = new Headers();
         for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);

@@ -1,6 +1,7 @@
 // The Kubernetes verbs for every served resource: list, watch, get, create, update, patch, delete and
 // deletecollection, plus the /status subresource. One generic implementation; the resource decides the rest.
 import { isDeepStrictEqual } from 'node:util';
+import { isDns1123Label, isDns1123Subdomain } from '@hyprbox/crds';
 import type { NextFunction, Request, Response } from 'express';
 import { stringify as toYaml } from 'yaml';
 import { admitCreate, admitUpdate, asObject, parseFieldValidation, readyToDelete, isoSeconds } from './admission.js';
@@ -149,9 +150,18 @@ function sendObject(req: Request, res: Response, r: Resource, code: number, obj:
 
 export function createResourceHandler(deps: HandlerDeps, group: string) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = req.path.split('/').filter(Boolean).map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        throw badRequest(`malformed percent-encoding in the URL segment ${JSON.stringify(seg)}`);
+      }
+    });
     const target = parsePath(deps.registry, group, segments);
     if (!target) return next(routeNotFound(req.originalUrl.split('?')[0]!));
+    // Names in the URL become store keys: refuse anything that is not a valid name before going further.
+    if (target.namespace !== undefined && !isDns1123Label(target.namespace)) throw badRequest(`invalid namespace in the URL: ${JSON.stringify(target.namespace)} is not a DNS-1123 label`);
+    if (target.name !== undefined && !isDns1123Subdomain(target.name)) throw badRequest(`invalid name in the URL: ${JSON.stringify(target.name)} is not a DNS-1123 subdomain`);
     const { resource: r, namespace, name, subresource } = target;
     const method = req.method;
     const watching = req.query.watch === '1' || req.query.watch === 'true';

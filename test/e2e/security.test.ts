@@ -1,0 +1,275 @@
+// The control plane's security against a real controller: the allow/deny matrix of docs/SECURITY.md (read
+// from the file, every cell checked), token lifecycles, node binding, escalation, throttling and names.
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { send, startTestController } from '../lib/controller.js';
+import type { TestController } from '../lib/controller.js';
+import { repoPath } from '../lib/paths.js';
+
+const G = '/apis/hyprbox.io/v1alpha1';
+const API = 'hyprbox.io/v1alpha1';
+type Who = 'anonymous' | 'viewer' | 'operator' | 'ns-admin' | 'admin' | 'agent';
+const WHO: Who[] = ['anonymous', 'viewer', 'operator', 'ns-admin', 'admin', 'agent'];
+const USER_OF: Record<Who, string> = { anonymous: '', viewer: 'viewer', operator: 'operator', 'ns-admin': 'nsadmin', admin: 'admin', agent: '' };
+
+interface Cell {
+  resource: string;
+  verb: string;
+  expect: Record<Who, string>;
+}
+
+/** The matrix as written in docs/SECURITY.md. */
+function readMatrix(): Cell[] {
+  const text = readFileSync(repoPath('docs/SECURITY.md'), 'utf8');
+  const rows = text.split('\n').filter((l) => /^\| [a-z/]+ \| [a-z]+ \|/.test(l));
+  return rows.filter((l) => !l.startsWith('| resource |')).map((l) => {
+    const cols = l.split('|').slice(1, -1).map((c) => c.trim());
+    return { resource: cols[0]!, verb: cols[1]!, expect: Object.fromEntries(WHO.map((w, i) => [w, cols[i + 2]!])) as Record<Who, string> };
+  });
+}
+
+describe('control-plane security', function () {
+  this.timeout(120_000);
+  let c: TestController;
+  const tokens: Partial<Record<Who, string>> = {};
+  let seq = 0;
+  const uniq = (p: string) => `${p}-${++seq}`;
+
+  const call = async (who: Who | string | undefined, method: string, path: string, body?: unknown, type = 'application/json') => {
+    const token = who === undefined ? undefined : (tokens[who as Who] ?? (who.startsWith('hbx_') ? who : undefined));
+    const headers = new Headers();
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    if (body !== undefined) headers.set('Content-Type', type);
+    const res = await send(c.url + path, method, headers, body === undefined ? undefined : JSON.stringify(body), c.controller.caCert);
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+  };
+  const admin = (method: string, path: string, body?: unknown) => call('admin', method, path, body);
+  const mustAdmin = async (method: string, path: string, body?: unknown) => {
+    const r = await admin(method, path, body);
+    if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  const mintToken = async (spec: Record<string, unknown>): Promise<string> =>
+    (await mustAdmin('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec })).status.token as string;
+
+  before(async () => {
+    c = await startTestController('sqlite', ['--tls', 'off']);
+    tokens.admin = c.token;
+    for (const ns of ['acme', 'beta']) await mustAdmin('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const [user, role, namespace] of [['viewer', 'viewer'], ['operator', 'operator'], ['nsadmin', 'admin', 'acme']] as const) {
+      await mustAdmin('POST', `${G}/users`, { apiVersion: API, kind: 'User', metadata: { name: user }, spec: {} });
+      await mustAdmin('POST', `${G}/rolebindings`, { apiVersion: API, kind: 'RoleBinding', metadata: { name: `${user}-${role}` }, spec: { user, role, ...(namespace ? { namespace } : {}) } });
+    }
+    tokens.viewer = await mintToken({ user: 'viewer' });
+    tokens.operator = await mintToken({ user: 'operator' });
+    tokens['ns-admin'] = await mintToken({ user: 'nsadmin' });
+    await mustAdmin('POST', `${G}/namespaces/acme/nodes`, { apiVersion: API, kind: 'Node', metadata: { name: 'web-1' }, spec: {} });
+    tokens.agent = await mintToken({ node: { namespace: 'acme', name: 'web-1' } });
+    await mustAdmin('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'p1' }, spec: { apply: { script: 'true' } } });
+  });
+  after(async () => c?.stop());
+
+  /** A fresh object for a cell; `own` makes it the agent's (or the caller's). */
+  function objectFor(resource: string, who: Who, own: boolean): { path: string; body: Record<string, unknown>; name: string } {
+    const plural = resource.split('/')[0]!;
+    const name = plural === 'nodes' && own && who === 'agent' ? 'web-1' : uniq(plural.slice(0, 4));
+    const nodeName = own ? 'web-1' : 'db-9';
+    const ns = (p: string) => `${G}/namespaces/acme/${p}`;
+    const meta = { name };
+    switch (plural) {
+      case 'nodes': return { path: ns('nodes'), name, body: { apiVersion: API, kind: 'Node', metadata: meta, spec: {} } };
+      case 'nodeprofiles': return { path: ns('nodeprofiles'), name, body: { apiVersion: API, kind: 'NodeProfile', metadata: meta, spec: { states: [{ preset: 'p1' }] } } };
+      case 'findings': return { path: ns('findings'), name, body: { apiVersion: API, kind: 'Finding', metadata: meta, spec: { nodeName, type: 'tls.expiring', key: name, severity: 'WARN', source: 'scanner' } } };
+      case 'runs': return { path: ns('runs'), name, body: { apiVersion: API, kind: 'Run', metadata: meta, spec: { nodeName, preset: 'p1' } } };
+      case 'events': return { path: ns('events'), name, body: { apiVersion: API, kind: 'Event', metadata: meta, involvedObject: { kind: 'Node', name: 'web-1' }, reason: 'Test' } };
+      case 'presets': return { path: `${G}/presets`, name, body: { apiVersion: API, kind: 'Preset', metadata: meta, spec: { apply: { script: 'true' } } } };
+      case 'namespaces': return { path: '/api/v1/namespaces', name, body: { apiVersion: 'v1', kind: 'Namespace', metadata: meta } };
+      case 'users': return { path: `${G}/users`, name, body: { apiVersion: API, kind: 'User', metadata: meta, spec: {} } };
+      case 'tokens': return { path: `${G}/tokens`, name, body: { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: own ? USER_OF[who] || 'admin' : 'admin' } } };
+      case 'rolebindings': return { path: `${G}/rolebindings`, name, body: { apiVersion: API, kind: 'RoleBinding', metadata: meta, spec: { user: 'viewer', role: 'viewer', ...(own ? { namespace: 'acme' } : {}) } } };
+      case 'auditevents': return { path: `${G}/auditevents`, name, body: { apiVersion: API, kind: 'AuditEvent', metadata: meta, time: '2026-01-01T00:00:00Z' } };
+      case 'customresourcedefinitions': return { path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', name: 'nodes.hyprbox.io', body: {} };
+      default: throw new Error(`no fixture for ${resource}`);
+    }
+  }
+
+  /** Performs the cell's request as `who` on an object made for it; returns the HTTP status. */
+  async function attempt(cell: Cell, who: Who, own: boolean): Promise<{ status: number; body: Record<string, any> }> {
+    const o = objectFor(cell.resource, who, own);
+    const sub = cell.resource.endsWith('/status') ? '/status' : '';
+    const existing = cell.resource !== 'customresourcedefinitions' && !(cell.verb === 'create' || cell.verb === 'list' || cell.verb === 'watch');
+    let stored: Record<string, any> | undefined;
+    if (existing || (cell.verb !== 'create' && cell.resource !== 'customresourcedefinitions')) {
+      if (cell.resource === 'auditevents') {
+        stored = undefined;
+      } else if (cell.resource.startsWith('tokens')) {
+        const created = await mustAdmin('POST', o.path, o.body);
+        o.name = created.metadata.name;
+        stored = created;
+      } else {
+        const got = await admin('GET', `${o.path}/${o.name}`);
+        stored = got.status === 200 ? got.body : await mustAdmin('POST', o.path, o.body);
+      }
+    }
+    const item = `${o.path}/${o.name}${sub}`;
+    switch (cell.verb) {
+      case 'get': return call(who, 'GET', item);
+      case 'list': return call(who, 'GET', o.path);
+      case 'watch': return call(who, 'GET', `${o.path}?watch=1&timeoutSeconds=1&resourceVersion=${stored?.metadata?.resourceVersion ?? ''}`);
+      case 'create':
+        if (cell.resource === 'nodes' && own && who === 'agent') {
+          // A fresh agent whose node does not exist yet registers it.
+          const fresh = await mintToken({ node: { namespace: 'acme', name: `new-${++seq}` } });
+          return call(fresh, 'POST', o.path, { ...o.body, metadata: { name: `new-${seq}` } });
+        }
+        return call(who, 'POST', o.path, o.body);
+      case 'update': {
+        const next = structuredClone(stored!);
+        if (sub) next.status = statusFor(cell.resource);
+        else next.metadata.labels = { touched: 'yes' };
+        return call(who, 'PUT', item, next);
+      }
+      case 'patch': {
+        const patch = sub ? { status: statusFor(cell.resource) } : cell.resource === 'tokens' ? { spec: { revoked: true } } : { metadata: { labels: { touched: 'yes' } } };
+        return call(who, 'PATCH', item, patch, 'application/merge-patch+json');
+      }
+      case 'delete': return call(who, 'DELETE', item);
+      default: throw new Error(`unknown verb ${cell.verb}`);
+    }
+  }
+
+  const statusFor = (resource: string): Record<string, unknown> =>
+    resource.startsWith('nodes') ? { health: 'healthy' } : resource.startsWith('runs') ? { phase: 'Running' } : { phase: 'Snoozed' };
+
+  for (const cell of readMatrix()) {
+    for (const who of WHO) {
+      const want = cell.expect[who];
+      it(`${cell.resource} ${cell.verb} as ${who}: ${want}`, async () => {
+        const r = await attempt(cell, who, want === 'own' || want === 'ns');
+        const label = `${cell.resource} ${cell.verb} as ${who} → ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`;
+        if (want === '401') return void expect(r.status, label).to.equal(401);
+        if (want === '✗') return void expect(r.status, label).to.equal(403);
+        expect(r.status, label).to.be.within(200, 299);
+        if (want === 'own' || want === 'ns') {
+          // The same request on someone else's object is refused or does not see it.
+          const other = await attempt(cell, who, false);
+          const otherLabel = `${cell.resource} ${cell.verb} as ${who} on another's object → ${other.status}`;
+          if (cell.verb === 'list') {
+            const names = ((other.body.items ?? []) as Array<{ spec?: { nodeName?: string }; metadata: { name: string } }>).map((i) => i.spec?.nodeName ?? i.metadata.name);
+            expect(names.every((n) => n === 'web-1'), otherLabel).to.equal(true);
+          } else if (cell.verb !== 'watch') {
+            expect(other.status, otherLabel).to.be.oneOf([403, 404]);
+          }
+        }
+      });
+    }
+  }
+
+  describe('tokens', () => {
+    it('are stored as a hash only, and the plaintext is shown once', async () => {
+      const created = await mustAdmin('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: 'viewer' } });
+      expect(created.status.token).to.match(/^hbx_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+      expect(created.status.sha256).to.match(/^[0-9a-f]{64}$/);
+      const again = await mustAdmin('GET', `${G}/tokens/${created.metadata.name}`);
+      expect(again.status.token).to.equal(undefined);
+      expect(JSON.stringify(again)).to.not.contain(created.status.token.split('_')[2]);
+    });
+
+    it('expired, revoked, garbage, malformed and disabled-user tokens all get the same 401', async () => {
+      const expiredTok = await mintToken({ user: 'viewer', expiresAt: '2020-01-01T00:00:00Z' });
+      const revokedRes = await mustAdmin('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: 'viewer' } });
+      expect((await call(revokedRes.status.token, 'GET', `${G}/presets`)).status).to.equal(200);
+      const rv = await call('admin', 'PATCH', `${G}/tokens/${revokedRes.metadata.name}`, { spec: { revoked: true } }, 'application/merge-patch+json');
+      expect(rv.status).to.equal(200);
+      await mustAdmin('POST', `${G}/users`, { apiVersion: API, kind: 'User', metadata: { name: 'gone-user' }, spec: { disabled: true } });
+      const disabledTok = await mintToken({ user: 'gone-user' });
+      const bodies = new Set<string>();
+      for (const t of [expiredTok, revokedRes.status.token as string, disabledTok, 'hbx_aaaaaaaaaaaa_' + 'A'.repeat(43), 'garbage']) {
+        const r = await call(t, 'GET', `${G}/presets`);
+        expect(r.status, t).to.equal(401);
+        bodies.add(JSON.stringify(r.body));
+      }
+      expect(bodies.size).to.equal(1);
+      // Revocation cannot be undone.
+      const undo = await call('admin', 'PATCH', `${G}/tokens/${revokedRes.metadata.name}`, { spec: { revoked: false } }, 'application/merge-patch+json');
+      expect(undo.status).to.equal(422);
+    });
+
+    it("an agent token works only for its node, and dies with the node it registered", async () => {
+      const tok = await mintToken({ node: { namespace: 'acme', name: 'cache-1' } });
+      expect((await call(tok, 'POST', `${G}/namespaces/acme/nodes`, { apiVersion: API, kind: 'Node', metadata: { name: 'cache-1' }, spec: {} })).status).to.equal(201);
+      expect((await call(tok, 'GET', `${G}/namespaces/acme/nodes/cache-1`)).status).to.equal(200);
+      // Another node's name, or another namespace: refused.
+      expect((await call(tok, 'PATCH', `${G}/namespaces/acme/nodes/web-1/status`, { status: { health: 'healthy' } }, 'application/merge-patch+json')).status).to.be.oneOf([403, 404]);
+      expect((await call(tok, 'GET', `${G}/namespaces/beta/nodes`)).status).to.equal(403);
+      // The node is deleted and re-created with the same name: the old token stays dead.
+      await mustAdmin('DELETE', `${G}/namespaces/acme/nodes/cache-1`);
+      await mustAdmin('POST', `${G}/namespaces/acme/nodes`, { apiVersion: API, kind: 'Node', metadata: { name: 'cache-1' }, spec: {} });
+      expect((await call(tok, 'GET', `${G}/namespaces/acme/nodes/cache-1`)).status).to.equal(401);
+    });
+
+    it('an agent listing runs sees only its own, whatever selector it sends', async () => {
+      for (const node of ['web-1', 'db-9']) await mustAdmin('POST', `${G}/namespaces/acme/runs`, { apiVersion: API, kind: 'Run', metadata: { name: uniq(`r-${node}`) }, spec: { nodeName: node, preset: 'p1' } });
+      const r = await call('agent', 'GET', `${G}/namespaces/acme/runs?fieldSelector=spec.nodeName%3Ddb-9`);
+      expect(r.status).to.equal(200);
+      expect(r.body.items).to.deep.equal([]);
+    });
+  });
+
+  describe('escalation', () => {
+    it('a namespace admin cannot bind roles cluster-wide or in another namespace, nor mint others\' tokens', async () => {
+      const bind = (spec: Record<string, unknown>) => call('ns-admin', 'POST', `${G}/rolebindings`, { apiVersion: API, kind: 'RoleBinding', metadata: { name: uniq('rb') }, spec });
+      expect((await bind({ user: 'nsadmin', role: 'admin' })).status).to.equal(403);
+      expect((await bind({ user: 'nsadmin', role: 'admin', namespace: 'beta' })).status).to.equal(403);
+      expect((await bind({ user: 'viewer', role: 'operator', namespace: 'acme' })).status).to.equal(201);
+      const tok = (spec: Record<string, unknown>) => call('ns-admin', 'POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec });
+      expect((await tok({ user: 'admin' })).status).to.equal(403);
+      expect((await tok({ node: { namespace: 'beta', name: 'x' } })).status).to.equal(403);
+      expect((await tok({ node: { namespace: 'acme', name: 'x' } })).status).to.equal(201);
+      // Moving an existing binding out of its namespace is refused too.
+      const mine = (await bind({ user: 'viewer', role: 'viewer', namespace: 'acme' })).body;
+      const move = await call('ns-admin', 'PATCH', `${G}/rolebindings/${mine.metadata.name}`, { spec: { namespace: null } }, 'application/merge-patch+json');
+      expect(move.status).to.equal(403);
+    });
+
+    it('a viewer cannot grant itself anything', async () => {
+      const r = await call('viewer', 'POST', `${G}/rolebindings`, { apiVersion: API, kind: 'RoleBinding', metadata: { name: uniq('rb') }, spec: { user: 'viewer', role: 'admin' } });
+      expect(r.status).to.equal(403);
+      const u = await call('viewer', 'PATCH', `${G}/users/viewer`, { spec: { displayName: 'x' } }, 'application/merge-patch+json');
+      expect(u.status).to.equal(403);
+    });
+  });
+
+  describe('names and paths', () => {
+    for (const bad of ['..', '..%2F..%2Fetc', 'a%00b', '%2e%2e', 'a%2Fb']) {
+      it(`refuses ${bad} in every URL segment without touching the store`, async () => {
+        const before = await c.controller.store.range('/registry/');
+        for (const path of [`${G}/namespaces/${bad}/nodes`, `${G}/namespaces/acme/nodes/${bad}`, `${G}/namespaces/acme/${bad}`, `/api/v1/namespaces/${bad}`]) {
+          const r = await admin('GET', path);
+          expect(r.status, path).to.be.oneOf([400, 404]);
+          const w = await admin('POST', path, { apiVersion: API, kind: 'Node', metadata: { name: 'x' }, spec: {} });
+          expect(w.status, path).to.be.oneOf([400, 404, 405, 422]);
+        }
+        const after = await c.controller.store.range('/registry/');
+        expect(after.kvs.map((kv) => kv.key)).to.deep.equal(before.kvs.map((kv) => kv.key));
+      });
+    }
+  });
+
+  describe('throttling', () => {
+    it('failed authentications from one address get 429 with Retry-After', async () => {
+      let last = 0;
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 15; i++) {
+        const res = await send(`${c.url}${G}/presets`, 'GET', new Headers({ Authorization: `Bearer hbx_zzzzzzzzzzzz_${'B'.repeat(43)}` }), undefined);
+        last = res.status;
+        retryAfter = res.headers.get('retry-after');
+        await res.text();
+        if (last === 429) break;
+      }
+      expect(last).to.equal(429);
+      expect(Number(retryAfter)).to.be.greaterThan(0);
+    });
+  });
+});
