@@ -12,6 +12,10 @@ type Who = 'anonymous' | 'viewer' | 'operator' | 'ns-admin' | 'admin' | 'agent';
 const WHO: Who[] = ['anonymous', 'viewer', 'operator', 'ns-admin', 'admin', 'agent'];
 const USER_OF: Record<Who, string> = { anonymous: '', viewer: 'viewer', operator: 'operator', 'ns-admin': 'nsadmin', admin: 'admin', agent: '' };
 
+// Responses are read field by field across many kinds; a loose JSON type keeps the assertions readable.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
 interface Cell {
   resource: string;
   verb: string;
@@ -42,7 +46,7 @@ describe('control-plane security', function () {
     if (body !== undefined) headers.set('Content-Type', type);
     const res = await send(c.url + path, method, headers, body === undefined ? undefined : JSON.stringify(body), c.controller.caCert);
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
   };
   const admin = (method: string, path: string, body?: unknown) => call('admin', method, path, body);
   const mustAdmin = async (method: string, path: string, body?: unknown) => {
@@ -95,11 +99,11 @@ describe('control-plane security', function () {
   }
 
   /** Performs the cell's request as `who` on an object made for it; returns the HTTP status. */
-  async function attempt(cell: Cell, who: Who, own: boolean): Promise<{ status: number; body: Record<string, any> }> {
+  async function attempt(cell: Cell, who: Who, own: boolean): Promise<{ status: number; body: Json }> {
     const o = objectFor(cell.resource, who, own);
     const sub = cell.resource.endsWith('/status') ? '/status' : '';
     const existing = cell.resource !== 'customresourcedefinitions' && !(cell.verb === 'create' || cell.verb === 'list' || cell.verb === 'watch');
-    let stored: Record<string, any> | undefined;
+    let stored: Json | undefined;
     if (existing || (cell.verb !== 'create' && cell.resource !== 'customresourcedefinitions')) {
       if (cell.resource === 'auditevents') {
         stored = undefined;
