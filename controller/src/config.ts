@@ -21,6 +21,8 @@ export interface ControllerConfig {
   watchCacheSize: number;
   /** Bytes a slow watcher may have buffered before it is disconnected. */
   maxWatchBufferBytes: number;
+  /** How long AuditEvents stay in the store (the JSON-lines file keeps everything). */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +45,7 @@ const OPTIONS = {
   'retain-revisions': { type: 'string', env: 'HYPRBOX_RETAIN_REVISIONS', key: 'retainRevisions', help: 'history kept by the SQLite store (default 10000)' },
   'watch-cache-size': { type: 'string', env: 'HYPRBOX_WATCH_CACHE_SIZE', key: 'watchCacheSize', help: 'events kept per resource for resuming watches (default 10000)' },
   'max-watch-buffer': { type: 'string', env: 'HYPRBOX_MAX_WATCH_BUFFER', key: 'maxWatchBufferBytes', help: 'bytes buffered for a slow watcher before it is dropped (default 16777216)' },
+  'audit-retention-days': { type: 'string', env: 'HYPRBOX_AUDIT_RETENTION_DAYS', key: 'auditRetentionDays', help: 'days AuditEvents stay in the store (default 30; <data-dir>/audit/audit.jsonl keeps all)' },
   help: { type: 'boolean', env: '', key: 'help', help: 'show this help' },
 } as const;
 
@@ -141,5 +144,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     retainRevisions: int('retain-revisions', pick('retainRevisions') ?? 10_000, 100),
     watchCacheSize: int('watch-cache-size', pick('watchCacheSize') ?? 10_000, 100),
     maxWatchBufferBytes: int('max-watch-buffer', pick('maxWatchBufferBytes') ?? 16 * 1024 * 1024, 65_536),
+    auditRetentionDays: int('audit-retention-days', pick('auditRetentionDays') ?? 30, 1),
   });
 }

@@ -16,6 +16,8 @@ import { createRegistry } from './api/resource.js';
 import type { Resource } from './api/resource.js';
 import type { Repository as RepositoryType } from './api/repository.js';
 import { WatchCache } from './api/watch-cache.js';
+import { createAuditor } from './audit/auditor.js';
+import { auditMiddleware } from './audit/middleware.js';
 import { authenticateToken } from './auth/authn.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { createGuard } from './auth/guard.js';
@@ -23,6 +25,7 @@ import { AuthIndex } from './auth/index-cache.js';
 import { createAuthLimiter } from './auth/ratelimit.js';
 import type { ControllerConfig } from './config.js';
 import { openStore } from './store/open.js';
+import { loggerOptions } from './redact.js';
 import { ensureAutoTls, loadTlsFiles, servingNames } from './tls.js';
 import type { TlsMaterial } from './tls.js';
 import type { Store } from './store/types.js';
@@ -42,7 +45,7 @@ export interface RunningController {
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function startController(config: Readonly<ControllerConfig>, opts: { log?: Logger } = {}): Promise<RunningController> {
-  const log = opts.log ?? pino({ level: config.logLevel, base: { component: 'controller' } });
+  const log = opts.log ?? pino({ ...loggerOptions(config.logLevel), base: { component: 'controller' } });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config);
   const registry = createRegistry();
@@ -82,6 +85,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   const index = new AuthIndex(store, log);
   await index.start();
   const guard = createGuard({ index, registry, repo, log });
+  const auditor = createAuditor({ store, file: join(config.dataDir, 'audit', 'audit.jsonl'), retentionSeconds: config.auditRetentionDays * 86_400, log });
   const tokens = byPlural('tokens');
   const app = createApp({
     log,
@@ -93,6 +97,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     now: () => new Date(),
     maxWatchBufferBytes: config.maxWatchBufferBytes,
     limiter: createAuthLimiter(),
+    audit: auditMiddleware(auditor, log),
     authenticate: async (presented) => {
       const found = authenticateToken(index, presented, new Date());
       if (!found) return undefined;
@@ -137,6 +142,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
         const force = setTimeout(() => http.closeAllConnections(), 5000);
         await closed;
         clearTimeout(force);
+        await auditor.close();
         await store.close();
         log.info('controller stopped');
       })();

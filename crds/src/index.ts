@@ -4,3 +4,4 @@ export * from './conditions.js';
 export * from './validation.js';
 export * from './generated/types.js';
 export { generateTypes } from './generate.js';
+export * from './signing.js';

@@ -47,12 +47,16 @@ function schemaAt(def: ResourceDef, jsonPath: string): JSONSchemaProps | undefin
 }
 
 const EXPECTED = [
+  { kind: 'AuditEvent', plural: 'auditevents', namespaced: false, status: false, shortNames: ['audit'], columns: ['Time', 'User', 'Verb', 'Resource', 'Namespace', 'Object', 'Code'] },
   { kind: 'Event', plural: 'events', namespaced: true, status: false, shortNames: ['hev'], columns: ['Last Seen', 'Type', 'Reason', 'Kind', 'Object', 'Count', 'Message'] },
   { kind: 'Finding', plural: 'findings', namespaced: true, status: true, shortNames: ['fi', 'find'], columns: ['Node', 'Type', 'Severity', 'State', 'Key', 'Message', 'Age'] },
   { kind: 'Node', plural: 'nodes', namespaced: true, status: true, shortNames: ['hn', 'hnode'], columns: ['Ready', 'Health', 'OS', 'Kernel', 'Agent', 'Paused', 'Heartbeat', 'Age'] },
   { kind: 'NodeProfile', plural: 'nodeprofiles', namespaced: true, status: true, shortNames: ['np', 'prof'], columns: ['Mode', 'Matched', 'Compliant', 'Drifted', 'Health', 'Ready', 'Age'] },
   { kind: 'Preset', plural: 'presets', namespaced: false, status: true, shortNames: ['pre'], columns: ['Risk', 'Resolves', 'Version', 'Age'] },
+  { kind: 'RoleBinding', plural: 'rolebindings', namespaced: false, status: false, shortNames: ['rb'], columns: ['User', 'Role', 'Scope', 'Age'] },
   { kind: 'Run', plural: 'runs', namespaced: true, status: true, shortNames: ['ru'], columns: ['Node', 'Preset', 'Risk', 'Phase', 'Finding', 'Started', 'Age'] },
+  { kind: 'Token', plural: 'tokens', namespaced: false, status: true, shortNames: ['tok'], columns: ['User', 'Node', 'Namespace', 'Expires', 'Revoked', 'Age'] },
+  { kind: 'User', plural: 'users', namespaced: false, status: false, shortNames: ['usr'], columns: ['Display Name', 'Disabled', 'Age'] },
 ];
 
 describe('crds: definitions', () => {
@@ -76,7 +80,7 @@ describe('crds: definitions', () => {
 
   it('each file is a single plain YAML document holding an apiextensions.k8s.io/v1 CRD with one served storage version', () => {
     const files = readdirSync(DEFINITIONS_DIR).sort();
-    expect(files).to.deep.equal(['event.yaml', 'finding.yaml', 'node.yaml', 'nodeprofile.yaml', 'preset.yaml', 'run.yaml']);
+    expect(files).to.deep.equal(['auditevent.yaml', 'event.yaml', 'finding.yaml', 'node.yaml', 'nodeprofile.yaml', 'preset.yaml', 'rolebinding.yaml', 'run.yaml', 'token.yaml', 'user.yaml']);
     for (const f of files) {
       const text = readFileSync(join(DEFINITIONS_DIR, f), 'utf8');
       const docs = parseAllDocuments(text);
@@ -185,7 +189,7 @@ describe('crds: definitions', () => {
         seen.set(name, def.kind);
       }
     }
-    expect(seen.size).to.equal(6 * 2 + 9);
+    expect(seen.size).to.equal(EXPECTED.length * 2 + EXPECTED.reduce((n, e) => n + e.shortNames.length, 0));
   });
 
   it('uses the same enum values wherever a concept appears', () => {
@@ -206,7 +210,8 @@ describe('crds: definitions', () => {
     expect(enums('Run', '.status.phase')).to.deep.equal([...RUN_PHASES]);
     expect(enums('Node', '.status.health')).to.deep.equal([...HEALTH_BUCKETS]);
     expect(enums('NodeProfile', '.status.health')).to.deep.equal([...HEALTH_BUCKETS]);
-    for (const def of loadResources().filter((d) => d.hasStatus)) {
+    // Token's status holds server-written facts about the credential (its hash, its node), not conditions.
+    for (const def of loadResources().filter((d) => d.hasStatus && d.kind !== 'Token')) {
       expect(enums(def.kind, '.status.conditions[].status'), def.kind).to.deep.equal([...CONDITION_STATUSES]);
     }
   });

@@ -11,6 +11,7 @@ import { crdPseudoResource } from './resource.js';
 import { createResourceHandler } from './handlers.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
 import type { Principal } from '../auth/authz.js';
+import { addressKey } from '../auth/ratelimit.js';
 import { tokenName } from '../auth/tokens.js';
 import * as discovery from './discovery.js';
 import * as openapi from './openapi.js';
@@ -84,22 +85,29 @@ export function createApp(deps: AppDeps): express.Express {
       req.denyReason = 'no bearer token';
       return next(unauthorized());
     }
+    // Throttling: a source address that keeps failing is refused before anything else; a token prefix that
+    // keeps failing is refused only when its token fails again, so knowing a prefix cannot lock out the
+    // token's owner.
     const prefix = tokenName(m[1]!);
-    const keys = [`ip:${req.socket.remoteAddress ?? ''}`, ...(prefix ? [`prefix:${prefix}`] : [])];
-    const wait = deps.limiter.retryAfter(keys);
-    if (wait > 0) {
+    const ipKey = addressKey(req.socket.remoteAddress);
+    const tooMany = (wait: number): void => {
       req.denyReason = 'too many failed authentications';
       res.setHeader('Retry-After', String(wait));
-      return next(new ApiError(429, 'TooManyRequests', `too many failed authentications; retry after ${wait} seconds`, { retryAfterSeconds: wait }));
-    }
+      next(new ApiError(429, 'TooManyRequests', `too many failed authentications; retry after ${wait} seconds`, { retryAfterSeconds: wait }));
+    };
+    const ipWait = deps.limiter.retryAfter([ipKey]);
+    if (ipWait > 0) return tooMany(ipWait);
     try {
       const principal = await deps.authenticate(m[1]!);
       if (!principal) {
+        const keys = [ipKey, ...(prefix ? [`prefix:${prefix}`] : [])];
+        const wait = deps.limiter.retryAfter(keys);
         deps.limiter.failure(keys);
+        if (wait > 0) return tooMany(wait);
         req.denyReason = 'invalid token';
         return next(unauthorized());
       }
-      deps.limiter.success([keys[0]!]);
+      deps.limiter.success([ipKey]);
       req.user = principal;
       next();
     } catch (err) {

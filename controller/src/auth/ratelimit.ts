@@ -13,8 +13,9 @@
 // holding a valid token can already send unlimited authenticated requests, and tokens are 256-bit random,
 // so guesses interleaved with successes still have no chance.
 //
-// Memory is bounded: at most maxKeys entries, least recently failed evicted first, and entries whose window
-// and block have passed are dropped lazily as calls go by. No timers, so nothing keeps the process alive.
+// Memory is bounded: at most maxKeys entries, the least recently used evicted first (a generation at a time),
+// and entries whose window and block have passed are dropped lazily as calls go by. No timers, so nothing
+// keeps the process alive.
 import { isIPv4, isIPv6 } from 'node:net';
 
 export interface AuthLimiterOptions {
@@ -24,7 +25,7 @@ export interface AuthLimiterOptions {
   windowSeconds?: number;
   /** How long a key stays blocked, in seconds (default 60). */
   blockSeconds?: number;
-  /** Most keys remembered; the least recently failed is evicted beyond it (default 100 000). */
+  /** Most keys remembered; the least recently used are evicted beyond it (default 100 000). */
   maxKeys?: number;
   /** Clock in milliseconds since the epoch (default Date.now). */
   now?: () => number;
@@ -49,8 +50,6 @@ interface Entry {
 
 /** Keys longer than this are cut: they can only come from made-up token prefixes, and must not cost memory. */
 const MAX_KEY_LENGTH = 256;
-/** Expired entries dropped from the old end per call, amortising cleanup without a timer. */
-const PRUNE_PER_CALL = 4;
 
 export function createAuthLimiter(o: AuthLimiterOptions = {}): AuthLimiter {
   const maxFailures = positive('maxFailures', o.maxFailures ?? 10, true);
@@ -58,70 +57,111 @@ export function createAuthLimiter(o: AuthLimiterOptions = {}): AuthLimiter {
   const blockMs = positive('blockSeconds', o.blockSeconds ?? 60, false) * 1000;
   const maxKeys = positive('maxKeys', o.maxKeys ?? 100_000, true);
   const now = o.now ?? Date.now;
-  // Insertion order is recency of the last failure: the first entry is the next to evict.
-  const entries = new Map<string, Entry>();
+  // An entry is expired at the latest `horizon` after its last failure.
+  const horizon = Math.max(windowMs, blockMs);
+
+  // Two generations, so that evicting never means walking a Map (which is O(n) in V8 once its front is full
+  // of deleted slots): keys are written to `young`; when it holds `generation` keys, or is older than the
+  // horizon, it becomes `old` and the previous `old` is dropped whole. A key used again moves back to young.
+  // young < generation and old <= generation, so the total stays within maxKeys.
+  const generation = Math.max(1, Math.floor(maxKeys / 2));
+  let young = new Map<string, Entry>();
+  let old = new Map<string, Entry>();
+  let youngSince = now();
+  let lastFailure = -Infinity;
 
   const expired = (e: Entry, t: number): boolean => e.blockedUntil <= t && t - e.windowStart >= windowMs;
 
-  function prune(t: number): void {
-    let n = 0;
-    for (const [k, e] of entries) {
-      if (n++ >= PRUNE_PER_CALL || !expired(e, t)) break;
-      entries.delete(k);
+  function roll(t: number): void {
+    old = young;
+    young = new Map();
+    youngSince = t;
+  }
+
+  function maintain(t: number): void {
+    if (t - lastFailure >= horizon) {
+      // No failure for a whole horizon: every entry has expired.
+      if (young.size > 0) young = new Map();
+      if (old.size > 0) old = new Map();
+      youngSince = t;
+    } else if (t - youngSince >= horizon) {
+      roll(t); // what was old has expired
     }
+  }
+
+  function get(k: string): Entry | undefined {
+    const e = young.get(k);
+    if (e !== undefined) return e;
+    const o = old.get(k);
+    if (o === undefined) return undefined;
+    old.delete(k);
+    put(k, o);
+    return o;
+  }
+
+  function put(k: string, e: Entry): void {
+    young.set(k, e);
+    if (young.size >= generation) roll(now());
+  }
+
+  function forget(k: string): void {
+    young.delete(k);
+    old.delete(k);
   }
 
   return {
     retryAfter(keys) {
       const t = now();
+      maintain(t);
       let wait = 0;
       for (const key of keys) {
         const k = normalize(key);
-        const e = entries.get(k);
+        const e = young.get(k) ?? old.get(k);
         if (e === undefined) continue;
-        if (e.blockedUntil > t) wait = Math.max(wait, Math.ceil((e.blockedUntil - t) / 1000));
-        else if (expired(e, t)) entries.delete(k);
+        if (e.blockedUntil > t) {
+          wait = Math.max(wait, Math.ceil((e.blockedUntil - t) / 1000));
+          get(k); // a block that is still being hit stays in memory
+        } else if (expired(e, t)) {
+          forget(k);
+        }
       }
-      prune(t);
       return wait;
     },
 
     failure(keys) {
       const t = now();
+      maintain(t);
+      lastFailure = t;
       for (const k of new Set(keys.map(normalize))) {
-        let e = entries.get(k);
+        let e = get(k);
         if (e !== undefined && e.blockedUntil > t) continue;
-        if (e === undefined || t - e.windowStart >= windowMs) e = { failures: 0, windowStart: t, blockedUntil: 0 };
+        if (e === undefined || t - e.windowStart >= windowMs) {
+          e = { failures: 0, windowStart: t, blockedUntil: 0 };
+          put(k, e);
+        }
         e.failures += 1;
         if (e.failures >= maxFailures) {
           e.blockedUntil = t + blockMs;
           e.failures = 0;
           e.windowStart = t;
         }
-        entries.delete(k);
-        entries.set(k, e);
-        while (entries.size > maxKeys) {
-          const oldest = entries.keys().next();
-          if (oldest.done === true) break;
-          entries.delete(oldest.value);
-        }
       }
-      prune(t);
     },
 
     success(keys) {
       const t = now();
+      maintain(t);
       for (const key of keys) {
         if (!key.startsWith('ip:')) continue;
         const k = normalize(key);
-        const e = entries.get(k);
-        if (e !== undefined && e.blockedUntil <= t) entries.delete(k);
+        const e = young.get(k) ?? old.get(k);
+        if (e !== undefined && e.blockedUntil <= t) forget(k);
       }
-      prune(t);
     },
 
     size() {
-      return entries.size;
+      maintain(now());
+      return young.size + old.size;
     },
   };
 }

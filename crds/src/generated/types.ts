@@ -3,6 +3,86 @@
 
 import type { Condition, ListMeta, ObjectMeta } from '../meta.js';
 
+// AuditEvent: auditevents.hyprbox.io, cluster-scoped (definitions/auditevent.yaml)
+
+/** AuditEvent records one request to the controller that changed something or was denied (401, 403, 429), and each command execution an agent reported. The controller writes them; they expire by themselves after the audit retention period and are also appended to the audit log file. Request and response bodies are never recorded. Like Events, audit events have no spec and no status. */
+export interface AuditEvent {
+  /** APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. */
+  apiVersion: 'hyprbox.io/v1alpha1';
+  /** Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. */
+  kind: 'AuditEvent';
+  metadata: ObjectMeta;
+  /** When the request was answered (RFC 3339, with milliseconds). */
+  time: string;
+  /** Who made the request; absent when the request carried no valid credential. */
+  user?: AuditEventUser;
+  /** The Kubernetes verb of the request (get, list, watch, create, update, patch, delete, deletecollection), or execute for an agent's command execution. */
+  verb: string;
+  /** Plural of the resource the request was about (e.g. nodes, runs); empty for requests that name no resource (see path). */
+  resource: string;
+  /** The subresource the request was about (e.g. status), if any. */
+  subresource?: string;
+  /** Namespace of the object the request was about; absent for cluster-scoped kinds. */
+  namespace?: string;
+  /** Name of the object the request was about; absent for requests on a collection. */
+  name?: string;
+  /** URL path of the request, without its query string. */
+  path?: string;
+  /** HTTP status code of the response (499 when the client went away before it was sent). */
+  code: number;
+  /** ID of the request, as returned to the client in the Audit-Id header. */
+  requestId: string;
+  /** IP address the request came from. */
+  sourceAddress: string;
+  /** User-Agent header of the request, truncated to 512 characters. */
+  userAgent?: string;
+  /** Why the request was denied, as the controller decided it (e.g. "invalid token"), or for other failures the Status reason of the code (e.g. Conflict, Invalid); absent when the request succeeded. */
+  reason?: string;
+  /** For an agent's command execution, what ran and how it ended. */
+  execution?: AuditEventExecution;
+}
+
+/** Who made the request; absent when the request carried no valid credential. */
+export interface AuditEventUser {
+  /** Name of the User, or of the agent's identity. */
+  name: string;
+  /** User for people and automation, Node for an agent's token. */
+  kind: AuditEventUserKind;
+  /** For agents, the Node their token is bound to, as namespace/name. */
+  node?: string;
+}
+
+/** The values of AuditEventUserKind. */
+export const AuditEventUserKindValues = ['User', 'Node'] as const;
+/** User for people and automation, Node for an agent's token. */
+export type AuditEventUserKind = (typeof AuditEventUserKindValues)[number];
+
+/** For an agent's command execution, what ran and how it ended. */
+export interface AuditEventExecution {
+  /** Name of the Preset the run was rendered from. */
+  preset?: string;
+  /** Digest of the scripts that ran (sha256:<hex>). */
+  scriptDigest?: string;
+  /** Exit code of each step that ended, in the order the steps ran. */
+  exitCodes?: AuditEventExecutionExitCode[];
+}
+
+/** Exit code of one step. */
+export interface AuditEventExecutionExitCode {
+  /** Which step this is (precheck, apply, verify, rollback). */
+  step: string;
+  /** Exit code of the step's process. */
+  code: number;
+}
+
+/** AuditEventList is a list of AuditEvent objects. */
+export interface AuditEventList {
+  apiVersion: 'hyprbox.io/v1alpha1';
+  kind: 'AuditEventList';
+  metadata: ListMeta;
+  items: AuditEvent[];
+}
+
 // Event: events.hyprbox.io, namespaced (definitions/event.yaml)
 
 /** Event reports something that happened to an object, like a Kubernetes core Event: repeated occurrences are deduplicated into one Event with a count. Events have no spec and no status. */
@@ -678,6 +758,42 @@ export interface PresetList {
   items: Preset[];
 }
 
+// RoleBinding: rolebindings.hyprbox.io, cluster-scoped (definitions/rolebinding.yaml)
+
+/** RoleBinding grants a User one role, cluster-wide or in one namespace. viewer reads everything except tokens and audit events; operator also applies and deletes NodeProfiles and Nodes, approves and cancels Runs and snoozes Findings; admin may do everything, including users, tokens, bindings and presets. Nobody can create a binding granting more than they hold themselves. */
+export interface RoleBinding {
+  /** APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. */
+  apiVersion: 'hyprbox.io/v1alpha1';
+  /** Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. */
+  kind: 'RoleBinding';
+  metadata: ObjectMeta;
+  /** Who gets which role where. */
+  spec: RoleBindingSpec;
+}
+
+/** Who gets which role where. */
+export interface RoleBindingSpec {
+  /** Name of the User the role is granted to. */
+  user: string;
+  /** The role granted. */
+  role: RoleBindingSpecRole;
+  /** The namespace the role applies in. Unset means every namespace and the cluster-scoped kinds. */
+  namespace?: string;
+}
+
+/** The values of RoleBindingSpecRole. */
+export const RoleBindingSpecRoleValues = ['viewer', 'operator', 'admin'] as const;
+/** The role granted. */
+export type RoleBindingSpecRole = (typeof RoleBindingSpecRoleValues)[number];
+
+/** RoleBindingList is a list of RoleBinding objects. */
+export interface RoleBindingList {
+  apiVersion: 'hyprbox.io/v1alpha1';
+  kind: 'RoleBindingList';
+  metadata: ListMeta;
+  items: RoleBinding[];
+}
+
 // Run: runs.hyprbox.io, namespaced (definitions/run.yaml)
 
 /** Run is one execution of a preset on one node. The controller renders it at queue time (it keeps exactly what ran) and signs it; the node's agent claims it once, runs its steps and reports them. */
@@ -813,14 +929,115 @@ export interface RunList {
   items: Run[];
 }
 
+// Token: tokens.hyprbox.io, cluster-scoped (definitions/token.yaml)
+
+/** Token is a bearer credential, either for a User or for the agent of one Node. The server stores only its name (the indexed prefix of the token) and the SHA-256 of the whole token; the plaintext is returned once, in status.token of the create response, and never again. The object's name is generated by the server. */
+export interface Token {
+  /** APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. */
+  apiVersion: 'hyprbox.io/v1alpha1';
+  /** Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. */
+  kind: 'Token';
+  metadata: ObjectMeta;
+  /** What the token is for. Exactly one of user or node is set. */
+  spec: TokenSpec;
+  /** Server-written facts about the token. */
+  status?: TokenStatus;
+}
+
+/** What the token is for. Exactly one of user or node is set. */
+export interface TokenSpec {
+  /** Name of the User this token authenticates as. */
+  user?: string;
+  /** The Node whose agent this token belongs to. The token only works for that node's name in that namespace, and only for the Node object it first registered (a deleted and re-created Node does not revive it). */
+  node?: TokenSpecNode;
+  /** What the token is used for (e.g. "CI pipeline", "laptop of Ana"). */
+  description?: string;
+  /** RFC 3339 time after which the token is refused. Unset means it does not expire. */
+  expiresAt?: string;
+  /**
+   * When true, the token is refused from its next request on. Revocation cannot be undone.
+   * @default false
+   */
+  revoked?: boolean;
+}
+
+/** The Node whose agent this token belongs to. The token only works for that node's name in that namespace, and only for the Node object it first registered (a deleted and re-created Node does not revive it). */
+export interface TokenSpecNode {
+  /** Namespace of the node. */
+  namespace: string;
+  /** Name of the node. */
+  name: string;
+}
+
+/** Server-written facts about the token. */
+export interface TokenStatus {
+  /** Hex SHA-256 of the whole token, the only form in which it is stored. */
+  sha256?: string;
+  /** The plaintext token, present only in the response to its creation; never stored. */
+  token?: string;
+  /** For an agent token, the uid of the Node object it registered; any other uid is refused. */
+  nodeUID?: string;
+  /** Approximate time of the token's last successful use. */
+  lastUsedTime?: string;
+}
+
+/** TokenList is a list of Token objects. */
+export interface TokenList {
+  apiVersion: 'hyprbox.io/v1alpha1';
+  kind: 'TokenList';
+  metadata: ListMeta;
+  items: Token[];
+}
+
+// User: users.hyprbox.io, cluster-scoped (definitions/user.yaml)
+
+/** User is a person (or a program acting for one) that authenticates with bearer tokens. What a user may do comes from RoleBindings naming it. */
+export interface User {
+  /** APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. */
+  apiVersion: 'hyprbox.io/v1alpha1';
+  /** Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. */
+  kind: 'User';
+  metadata: ObjectMeta;
+  /**
+   * Desired state of the user, written by an admin.
+   * @default {}
+   */
+  spec?: UserSpec;
+}
+
+/** Desired state of the user, written by an admin. */
+export interface UserSpec {
+  /** Human-readable name, e.g. the person's full name. */
+  displayName?: string;
+  /** Contact address of the user. */
+  email?: string;
+  /**
+   * When true, every token of the user is refused (401) until it is enabled again.
+   * @default false
+   */
+  disabled?: boolean;
+}
+
+/** UserList is a list of User objects. */
+export interface UserList {
+  apiVersion: 'hyprbox.io/v1alpha1';
+  kind: 'UserList';
+  metadata: ListMeta;
+  items: User[];
+}
+
 /** Every kind of the API by its name. */
 export interface KindMap {
+  AuditEvent: AuditEvent;
   Event: Event;
   Finding: Finding;
   Node: Node;
   NodeProfile: NodeProfile;
   Preset: Preset;
+  RoleBinding: RoleBinding;
   Run: Run;
+  Token: Token;
+  User: User;
 }
 
 export type KindName = keyof KindMap;

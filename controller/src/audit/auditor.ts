@@ -1,0 +1,301 @@
+// The audit trail: every mutating or denied request (and every command execution an agent reports) becomes
+// an AuditEvent, stored with a lease so it expires after the retention period (the generic API serves it
+// like any other kind), and appended as one JSON line to the audit log file. Metadata only: bodies are never
+// recorded. record() never throws and never waits: entries are queued and written in order in the
+// background; flush() waits for them.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { API_VERSION } from '@hyprbox/crds';
+import type { AuditEvent } from '@hyprbox/crds';
+import { isoSeconds } from '../api/admission.js';
+import type { Store } from '../store/types.js';
+
+/** Store key prefix of the AuditEvents (the generic API's key layout for a cluster-scoped kind). */
+export const AUDIT_PREFIX = '/registry/hyprbox.io/auditevents/';
+
+export interface AuditUser {
+  name: string;
+  kind: 'User' | 'Node';
+  /** For agents: the node their token is bound to, as namespace/name. */
+  node?: string;
+}
+
+export interface AuditExecution {
+  /** Name of the Preset the run was rendered from. */
+  preset: string;
+  /** Digest of the scripts that ran (sha256:<hex>). */
+  scriptDigest: string;
+  /** Exit code of each step that ended, in the order the steps ran. */
+  exitCodes: Array<{ step: string; code: number }>;
+}
+
+export interface AuditEntry {
+  /** Absent when the request carried no valid credential. */
+  user?: AuditUser;
+  /** Kubernetes verb (create, update, ...), or execute for an agent's command execution. */
+  verb: string;
+  /** Plural of the resource; '' when the request named none (see path). */
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** URL path of the request, without the query. */
+  path?: string;
+  /** HTTP status code of the response. */
+  code: number;
+  requestId: string;
+  sourceAddress: string;
+  userAgent?: string;
+  /** Why the request was denied (e.g. "invalid token"), or the Status reason of another failure (Conflict, ...). */
+  reason?: string;
+  execution?: AuditExecution;
+}
+
+export interface Auditor {
+  /** Queues the entry; never throws and never waits. Entries after close() are dropped (and logged). */
+  record(entry: AuditEntry): void;
+  /** Resolves when everything recorded so far is in the store and in the file (or has failed and been logged). */
+  flush(): Promise<void>;
+  /** Flushes, then closes the file. */
+  close(): Promise<void>;
+}
+
+export interface AuditorOptions {
+  store: Store;
+  /** The JSON-lines file; created (mode 0600, directory 0700) on the first entry. */
+  file: string;
+  /** How long AuditEvents stay in the store. */
+  retentionSeconds: number;
+  log: Logger;
+  /** Clock of the events' time (tests). */
+  now?: () => Date;
+  /** Entries waiting for the store (or the file) beyond which new ones are dropped and logged. Default 10000. */
+  maxQueue?: number;
+}
+
+// Length caps, matching the maxLength of the fields in crds/definitions/auditevent.yaml.
+const MAX = {
+  verb: 64,
+  resource: 253,
+  subresource: 253,
+  namespace: 253,
+  name: 253,
+  path: 2048,
+  requestId: 128,
+  sourceAddress: 64,
+  userAgent: 512,
+  reason: 256,
+  userNode: 317,
+  preset: 253,
+  scriptDigest: 128,
+  step: 64,
+} as const;
+
+const cut = (s: string, max: number): string => (s.length > max ? s.slice(0, max) : s);
+
+/** Events written before the current lease is replaced by a new one share it (so not one lease per event). */
+function leaseBucketSeconds(retentionSeconds: number): number {
+  return Math.min(60, Math.max(1, Math.floor(retentionSeconds / 10)));
+}
+
+/** A queue worked through one item at a time, in order. */
+class Lane<T> {
+  private readonly items: T[] = [];
+  private running: Promise<void> | undefined;
+  dropped = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly work: (item: T) => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** False when the lane is full and the item was dropped. */
+  push(item: T): boolean {
+    if (this.items.length >= this.max) {
+      this.dropped++;
+      return false;
+    }
+    this.items.push(item);
+    this.running ??= this.drain();
+    return true;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (let item = this.items.shift(); item !== undefined; item = this.items.shift()) {
+        try {
+          await this.work(item);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+}
+
+export function createAuditor(o: AuditorOptions): Auditor {
+  const { store, file, log } = o;
+  if (!(o.retentionSeconds > 0)) throw new Error(`audit retention must be a positive number of seconds (got ${o.retentionSeconds})`);
+  const retention = Math.ceil(o.retentionSeconds);
+  const bucket = leaseBucketSeconds(retention);
+  const now = o.now ?? (() => new Date());
+  const maxQueue = o.maxQueue ?? 10_000;
+  let closed = false;
+
+  // Names sort by time, then by the order of record() within one millisecond; the random tail keeps names
+  // of several controllers apart.
+  let lastStamp = '';
+  let seq = 0;
+  const nameFor = (time: Date): string => {
+    const stamp = time.toISOString().replace(/\D/g, '').slice(0, 17); // yyyymmddhhmmssSSS
+    seq = stamp === lastStamp ? seq + 1 : 0;
+    lastStamp = stamp;
+    const rand = Array.from(randomBytes(5), (b) => (b % 36).toString(36)).join('');
+    return `${stamp}-${seq.toString(36).padStart(3, '0')}${rand}`;
+  };
+
+  const opt = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v !== '' ? cut(v, max) : undefined);
+
+  /** The AuditEvent of an entry, its fields in the order of the CRD (so every line of the file reads alike). */
+  const toEvent = (e: AuditEntry): AuditEvent => {
+    const time = now();
+    const fields = {
+      user: e.user
+        ? { name: String(e.user.name), kind: e.user.kind === 'Node' ? 'Node' as const : 'User' as const, node: opt(e.user.node, MAX.userNode) }
+        : undefined,
+      verb: cut(String(e.verb), MAX.verb),
+      resource: cut(String(e.resource ?? ''), MAX.resource),
+      subresource: opt(e.subresource, MAX.subresource),
+      namespace: opt(e.namespace, MAX.namespace),
+      name: opt(e.name, MAX.name),
+      path: opt(e.path, MAX.path),
+      code: Number.isInteger(e.code) ? e.code : 0,
+      requestId: cut(String(e.requestId ?? ''), MAX.requestId),
+      sourceAddress: cut(String(e.sourceAddress ?? ''), MAX.sourceAddress),
+      userAgent: opt(e.userAgent, MAX.userAgent),
+      reason: opt(e.reason, MAX.reason),
+      execution: e.execution
+        ? {
+            preset: cut(String(e.execution.preset), MAX.preset),
+            scriptDigest: cut(String(e.execution.scriptDigest), MAX.scriptDigest),
+            exitCodes: (e.execution.exitCodes ?? []).map((x) => ({ step: cut(String(x.step), MAX.step), code: Math.trunc(Number(x.code)) })),
+          }
+        : undefined,
+    };
+    // JSON.stringify leaves out the undefined ones (and the user's absent node).
+    return {
+      apiVersion: API_VERSION,
+      kind: 'AuditEvent',
+      metadata: { name: nameFor(time), uid: randomUUID(), creationTimestamp: isoSeconds(time), generation: 1 },
+      time: time.toISOString(),
+      ...fields,
+    };
+  };
+
+  // The file: opened once, appended to with one write per line (O_APPEND keeps lines whole).
+  let handle: FileHandle | undefined;
+  const openFile = async (): Promise<FileHandle> => {
+    if (handle) return handle;
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const h = await open(file, 'a', 0o600);
+    try {
+      await h.chmod(0o600); // an existing file made by someone else's umask
+    } catch (err) {
+      log.warn({ err, file }, 'audit: could not make the audit log readable by its owner only');
+    }
+    handle = h;
+    return h;
+  };
+  const appendLine = async (ev: AuditEvent): Promise<void> => {
+    const buf = Buffer.from(`${JSON.stringify(ev)}\n`);
+    try {
+      const h = await openFile();
+      let off = 0;
+      while (off < buf.length) off += (await h.write(buf, off, buf.length - off)).bytesWritten;
+    } catch (err) {
+      log.error({ err, file, auditEvent: ev.metadata.name }, 'audit: could not append to the audit log');
+      const h = handle;
+      handle = undefined; // reopen on the next entry
+      await h?.close().catch(() => undefined);
+    }
+  };
+
+  // The store: one lease per bucket of time, granted for retention + bucket so that every event lives at
+  // least the retention period.
+  let lease: { id: number; until: number } | undefined;
+  const leaseId = async (): Promise<number> => {
+    const t = Date.now();
+    if (lease && t < lease.until) return lease.id;
+    const id = await store.grantLease(retention + bucket);
+    lease = { id, until: t + bucket * 1000 };
+    return id;
+  };
+  const storeEvent = async (ev: AuditEvent): Promise<void> => {
+    const key = AUDIT_PREFIX + ev.metadata.name!;
+    const value = JSON.stringify(ev);
+    let r;
+    try {
+      r = await store.create(key, value, { lease: await leaseId() });
+    } catch (first) {
+      // The lease may be gone (revoked, or expired while the queue was long): once more with a new one.
+      lease = undefined;
+      try {
+        r = await store.create(key, value, { lease: await leaseId() });
+      } catch (err) {
+        log.error({ err, firstErr: first, auditEvent: ev.metadata.name }, 'audit: could not store the audit event');
+        return;
+      }
+    }
+    if (!r.ok) log.error({ auditEvent: ev.metadata.name }, 'audit: an audit event of that name already exists');
+  };
+
+  const dropped = (what: string, lane: Lane<AuditEvent>) => {
+    if (lane.dropped === 1 || lane.dropped % 1000 === 0) {
+      log.error({ dropped: lane.dropped, maxQueue }, `audit: ${what} is falling behind; audit entries dropped`);
+    }
+  };
+  const fileLane = new Lane<AuditEvent>(maxQueue, appendLine, (err) => log.error({ err }, 'audit: file writer failed'));
+  const storeLane = new Lane<AuditEvent>(maxQueue, storeEvent, (err) => log.error({ err }, 'audit: store writer failed'));
+
+  const flush = async (): Promise<void> => {
+    await Promise.all([fileLane.idle(), storeLane.idle()]);
+  };
+
+  return {
+    record(entry) {
+      try {
+        if (closed) {
+          log.warn({ verb: entry.verb, resource: entry.resource, requestId: entry.requestId }, 'audit: entry after close dropped');
+          return;
+        }
+        const ev = toEvent(entry);
+        if (!fileLane.push(ev)) dropped('the audit log file', fileLane);
+        if (!storeLane.push(ev)) dropped('the store', storeLane);
+      } catch (err) {
+        try {
+          log.error({ err }, 'audit: could not record an entry');
+        } catch {
+          // never throw into the request
+        }
+      }
+    },
+    flush,
+    async close() {
+      closed = true;
+      await flush();
+      const h = handle;
+      handle = undefined;
+      await h?.close();
+    },
+  };
+}
