@@ -23,6 +23,8 @@ export interface ControllerConfig {
   maxWatchBufferBytes: number;
   /** How long AuditEvents stay in the store (the JSON-lines file keeps everything). */
   auditRetentionDays: number;
+  /** Revoke the admin user's tokens and write a fresh admin.kubeconfig on this start. */
+  resetAdminToken: boolean;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +48,7 @@ const OPTIONS = {
   'watch-cache-size': { type: 'string', env: 'HYPRBOX_WATCH_CACHE_SIZE', key: 'watchCacheSize', help: 'events kept per resource for resuming watches (default 10000)' },
   'max-watch-buffer': { type: 'string', env: 'HYPRBOX_MAX_WATCH_BUFFER', key: 'maxWatchBufferBytes', help: 'bytes buffered for a slow watcher before it is dropped (default 16777216)' },
   'audit-retention-days': { type: 'string', env: 'HYPRBOX_AUDIT_RETENTION_DAYS', key: 'auditRetentionDays', help: 'days AuditEvents stay in the store (default 30; <data-dir>/audit/audit.jsonl keeps all)' },
+  'reset-admin-token': { type: 'boolean', env: '', key: 'resetAdminToken', help: "revoke the admin user's tokens and write a new admin.kubeconfig" },
   help: { type: 'boolean', env: '', key: 'help', help: 'show this help' },
 } as const;
 
@@ -145,5 +148,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     watchCacheSize: int('watch-cache-size', pick('watchCacheSize') ?? 10_000, 100),
     maxWatchBufferBytes: int('max-watch-buffer', pick('maxWatchBufferBytes') ?? 16 * 1024 * 1024, 65_536),
     auditRetentionDays: int('audit-retention-days', pick('auditRetentionDays') ?? 30, 1),
+    resetAdminToken: flags['reset-admin-token'] === true,
   });
 }

@@ -82,6 +82,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     config.dataDir,
     url,
     tls?.caCert,
+    config.resetAdminToken,
   );
   const index = new AuthIndex(store, log);
   await index.start();

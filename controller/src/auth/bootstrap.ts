@@ -42,7 +42,7 @@ export interface BootstrapDeps {
  * owner-only kubeconfig. Each piece is created only when missing, so a start interrupted half-way finishes
  * the job on the next one; a controller joining an etcd that already has them creates nothing.
  */
-export async function bootstrapAdmin(deps: BootstrapDeps, dataDir: string, serverUrl: string, caPem?: string): Promise<BootstrapResult> {
+export async function bootstrapAdmin(deps: BootstrapDeps, dataDir: string, serverUrl: string, caPem?: string, reset = false): Promise<BootstrapResult> {
   const create = async (plural: 'users' | 'rolebindings' | 'tokens', body: Record<string, unknown>): Promise<void> => {
     const { obj } = admitCreate(deps.resource(plural), body, { namespace: undefined, fieldValidation: 'Strict', now: deps.now() });
     await deps.repo(plural).create(obj).catch((err: unknown) => {
@@ -57,7 +57,14 @@ export async function bootstrapAdmin(deps: BootstrapDeps, dataDir: string, serve
     await create('rolebindings', { apiVersion: api, kind: 'RoleBinding', metadata: { name: 'admin-cluster-admin' }, spec: { user: 'admin', role: 'admin' } });
   }
   const tokens = await deps.repo('tokens').list({ namespace: undefined, filter: (t) => (t.spec as { user?: string }).user === 'admin' });
-  if (tokens.items.length > 0) return {};
+  if (reset) {
+    // Lost credentials: whoever can start the controller on its data directory replaces them.
+    for (const t of tokens.items) {
+      const next = structuredClone(t);
+      (next.spec as { revoked?: boolean }).revoked = true;
+      await deps.repo('tokens').update(next, Number(t.metadata.resourceVersion));
+    }
+  } else if (tokens.items.length > 0) return {};
   const { name, token } = newToken();
   const { obj } = admitCreate(deps.resource('tokens'), { apiVersion: api, kind: 'Token', metadata: { name }, spec: { user: 'admin', description: 'created on first start' } }, { namespace: undefined, fieldValidation: 'Strict', now: deps.now() });
   obj.status = { sha256: hashToken(token) };
