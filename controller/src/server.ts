@@ -87,7 +87,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   const index = new AuthIndex(store, log);
   await index.start();
   const signingKey = loadOrCreateSigningKey(config.dataDir);
-  const guard = createGuard({ index, registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date() });
+  const guard = createGuard({ index, presetSecrets: (p) => index.presetSecrets.get(p), registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date() });
   const auditor = createAuditor({ store, file: join(config.dataDir, 'audit', 'audit.jsonl'), retentionSeconds: config.auditRetentionDays * 86_400, log });
   const tokens = byPlural('tokens');
   const app = createApp({

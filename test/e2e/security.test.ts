@@ -300,6 +300,22 @@ describe('control-plane security', function () {
     });
   });
 
+  describe('secrets', () => {
+    it('a secret param must be a reference resolved on the host, never a value', async () => {
+      await mustAdmin('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'backup' }, spec: { apply: { script: 'true' }, secretParams: ['passwordRef'] } });
+      const profile = (value: string) => ({ apiVersion: API, kind: 'NodeProfile', metadata: { name: uniq('sec') }, spec: { states: [{ preset: 'backup', with: { passwordRef: value, repository: '/srv' } }] } });
+      const literal = await admin('POST', `${G}/namespaces/acme/nodeprofiles`, profile('hunter2'));
+      expect(literal.status).to.equal(422);
+      expect(literal.body.details.causes[0].field).to.equal('spec.states[0].with.passwordRef');
+      expect(JSON.stringify(literal.body)).to.not.contain('hunter2');
+      for (const ref of ['env:RESTIC_PASSWORD', 'file:/etc/hyprbox/restic.pass']) {
+        expect((await admin('POST', `${G}/namespaces/acme/nodeprofiles`, profile(ref))).status, ref).to.equal(201);
+      }
+      const run = await admin('POST', `${G}/namespaces/acme/runs`, { apiVersion: API, kind: 'Run', metadata: { name: uniq('secrun') }, spec: { nodeName: 'web-1', preset: 'backup', params: { passwordRef: 'plain' } } });
+      expect(run.status).to.equal(422);
+    });
+  });
+
   describe('audit', () => {
     it('records denials and mutations in the store and the JSON-lines file, without bodies', async () => {
       const denied = await call('viewer', 'DELETE', `${G}/presets/p1`);

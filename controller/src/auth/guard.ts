@@ -11,6 +11,7 @@ import { authorize, grantsOf, roleIn, satisfies } from './authz.js';
 import type { Grants, Principal } from './authz.js';
 import type { AuthIndex } from './index-cache.js';
 import { hashToken, newToken } from './tokens.js';
+import { secretParamCauses } from './secrets.js';
 import { signRun } from './signing.js';
 import type { SigningKey } from './signing.js';
 import { runSigningPayload } from '@hyprbox/crds';
@@ -18,6 +19,8 @@ import type { SignableRun } from '@hyprbox/crds';
 
 export interface GuardDeps {
   index: AuthIndex;
+  /** The secret param names of a preset (from the watch-fed preset cache), undefined if unknown. */
+  presetSecrets(preset: string): readonly string[] | undefined;
   /** Signs Runs: only runs that went through this API (and its authorization) carry a valid signature. */
   signingKey: SigningKey;
   /** How long a signed Run may be started after its last change through the API. */
@@ -82,6 +85,10 @@ export function createGuard(deps: GuardDeps): FullGuard {
         }
       }
       if (plural === 'tokens') admitToken(req, attrs, p, current as Token | undefined, next as Token | undefined);
+      if (next && (plural === 'nodeprofiles' || plural === 'runs')) {
+        const causes = secretParamCauses(next, (preset) => deps.presetSecrets(preset));
+        if (causes.length) throw invalid({ plural, group: 'hyprbox.io', kind: next.kind as string }, next.metadata.name ?? '', causes);
+      }
     },
 
     beforeCreate(r, body) {

@@ -1,5 +1,5 @@
 // In-memory copies of the objects every request's authentication and authorization read (tokens, users, role
-// bindings, node uids), fed by store watches so a request never waits on the store for them. Writes made
+// bindings, node uids, presets' secret params), fed by store watches so a request never waits on the store for them. Writes made
 // through this controller are applied at once (apply()), so a revoked token is refused on its next request;
 // another controller's writes arrive with its watch.
 import type { Logger } from 'pino';
@@ -13,6 +13,7 @@ const PREFIXES = {
   users: '/registry/hyprbox.io/users/',
   rolebindings: '/registry/hyprbox.io/rolebindings/',
   nodes: '/registry/hyprbox.io/nodes/',
+  presets: '/registry/hyprbox.io/presets/',
 } as const;
 type Kind = keyof typeof PREFIXES;
 
@@ -22,6 +23,8 @@ export class AuthIndex {
   readonly bindings = new Map<string, RoleBinding>();
   /** `namespace/name` → uid of every Node. */
   readonly nodeUids = new Map<string, string>();
+  /** Preset name → names of its secret params. */
+  readonly presetSecrets = new Map<string, string[]>();
   /** Last revision applied per kind/name, so a late watch event never undoes a newer direct apply. */
   private readonly revs = new Map<string, number>();
   private watches: Watch[] = [];
@@ -55,7 +58,7 @@ export class AuthIndex {
   }
 
   private clear(kind: Kind): void {
-    ({ tokens: this.tokens, users: this.users, rolebindings: this.bindings, nodes: this.nodeUids })[kind].clear();
+    ({ tokens: this.tokens, users: this.users, rolebindings: this.bindings, nodes: this.nodeUids, presets: this.presetSecrets })[kind].clear();
   }
 
   /** Records one object (or its deletion) of a kind this index keeps; other kinds are ignored. */
@@ -77,6 +80,10 @@ export class AuthIndex {
       case 'rolebindings':
         if (deleted) this.bindings.delete(name);
         else this.bindings.set(name, obj as unknown as RoleBinding);
+        break;
+      case 'presets':
+        if (deleted) this.presetSecrets.delete(name);
+        else this.presetSecrets.set(name, ((obj.spec as { secretParams?: string[] } | undefined)?.secretParams ?? []).slice());
         break;
       case 'nodes': {
         const key = `${obj.metadata.namespace}/${name}`;
