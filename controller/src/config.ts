@@ -25,6 +25,8 @@ export interface ControllerConfig {
   auditRetentionDays: number;
   /** Revoke the admin user's tokens and write a fresh admin.kubeconfig on this start. */
   resetAdminToken: boolean;
+  /** Seconds without a lease renewal after which a Node is marked Ready=False (NodeLost). */
+  nodeGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -48,6 +50,7 @@ const OPTIONS = {
   'watch-cache-size': { type: 'string', env: 'HYPRBOX_WATCH_CACHE_SIZE', key: 'watchCacheSize', help: 'events kept per resource for resuming watches (default 10000)' },
   'max-watch-buffer': { type: 'string', env: 'HYPRBOX_MAX_WATCH_BUFFER', key: 'maxWatchBufferBytes', help: 'bytes buffered for a slow watcher before it is dropped (default 16777216)' },
   'audit-retention-days': { type: 'string', env: 'HYPRBOX_AUDIT_RETENTION_DAYS', key: 'auditRetentionDays', help: 'days AuditEvents stay in the store (default 30; <data-dir>/audit/audit.jsonl keeps all)' },
+  'node-grace-seconds': { type: 'string', env: 'HYPRBOX_NODE_GRACE_SECONDS', key: 'nodeGraceSeconds', help: 'seconds without a heartbeat before a node is NodeLost (default 40)' },
   'reset-admin-token': { type: 'boolean', env: '', key: 'resetAdminToken', help: "revoke the admin user's tokens and write a new admin.kubeconfig" },
   help: { type: 'boolean', env: '', key: 'help', help: 'show this help' },
 } as const;
@@ -149,5 +152,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     maxWatchBufferBytes: int('max-watch-buffer', pick('maxWatchBufferBytes') ?? 16 * 1024 * 1024, 65_536),
     auditRetentionDays: int('audit-retention-days', pick('auditRetentionDays') ?? 30, 1),
     resetAdminToken: flags['reset-admin-token'] === true,
+    nodeGraceSeconds: int('node-grace-seconds', pick('nodeGraceSeconds') ?? 40, 1),
   });
 }

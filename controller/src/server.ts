@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { isoSeconds } from './api/admission.js';
 import { Repository } from './api/repository.js';
+import { RunLogs } from './api/runlog.js';
+import { NodeLifecycle } from './reconcilers/node-lifecycle.js';
 import { createRegistry } from './api/resource.js';
 import type { Resource } from './api/resource.js';
 import type { Repository as RepositoryType } from './api/repository.js';
@@ -100,6 +102,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     now: () => new Date(),
     maxWatchBufferBytes: config.maxWatchBufferBytes,
     limiter: createAuthLimiter(),
+    runLogs: new RunLogs(store),
     audit: auditMiddleware(auditor, log),
     authenticate: async (presented) => {
       const found = authenticateToken(index, presented, new Date());
@@ -123,6 +126,14 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     signingPublicKey: signingKey.publicKeyPem,
   });
   http.on('request', app);
+  const lifecycle = new NodeLifecycle({
+    leases: repo(registry.byPlural('hyprbox.io', 'leases')!),
+    nodes: repo(registry.byPlural('hyprbox.io', 'nodes')!),
+    graceSeconds: config.nodeGraceSeconds,
+    intervalMs: Math.min(5000, config.nodeGraceSeconds * 250),
+    log,
+  });
+  lifecycle.start();
   ready = true;
   log.info({ url, store: store.backend, dataDir: config.dataDir }, 'controller listening');
   if (boot.kubeconfigWritten) log.info({ kubeconfig: boot.kubeconfigWritten }, 'admin credentials written');
@@ -139,6 +150,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
       stopping ??= (async () => {
         ready = false;
         index.stop();
+        await lifecycle.stop();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         for (const c of caches.values()) c.stop();
         http.closeIdleConnections();

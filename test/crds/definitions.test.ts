@@ -50,6 +50,7 @@ const EXPECTED = [
   { kind: 'AuditEvent', plural: 'auditevents', namespaced: false, status: false, shortNames: ['audit'], columns: ['Time', 'User', 'Verb', 'Resource', 'Namespace', 'Object', 'Code'] },
   { kind: 'Event', plural: 'events', namespaced: true, status: false, shortNames: ['hev'], columns: ['Last Seen', 'Type', 'Reason', 'Kind', 'Object', 'Count', 'Message'] },
   { kind: 'Finding', plural: 'findings', namespaced: true, status: true, shortNames: ['fi', 'find'], columns: ['Node', 'Type', 'Severity', 'State', 'Key', 'Message', 'Age'] },
+  { kind: 'Lease', plural: 'leases', namespaced: true, status: false, shortNames: ['hlease'], columns: ['Holder', 'Renewed', 'Duration'] },
   { kind: 'Node', plural: 'nodes', namespaced: true, status: true, shortNames: ['hn', 'hnode'], columns: ['Ready', 'Health', 'OS', 'Kernel', 'Agent', 'Paused', 'Heartbeat', 'Age'] },
   { kind: 'NodeProfile', plural: 'nodeprofiles', namespaced: true, status: true, shortNames: ['np', 'prof'], columns: ['Mode', 'Matched', 'Compliant', 'Drifted', 'Health', 'Ready', 'Age'] },
   { kind: 'Preset', plural: 'presets', namespaced: false, status: true, shortNames: ['pre'], columns: ['Risk', 'Resolves', 'Version', 'Age'] },
@@ -80,7 +81,7 @@ describe('crds: definitions', () => {
 
   it('each file is a single plain YAML document holding an apiextensions.k8s.io/v1 CRD with one served storage version', () => {
     const files = readdirSync(DEFINITIONS_DIR).sort();
-    expect(files).to.deep.equal(['auditevent.yaml', 'event.yaml', 'finding.yaml', 'node.yaml', 'nodeprofile.yaml', 'preset.yaml', 'rolebinding.yaml', 'run.yaml', 'token.yaml', 'user.yaml']);
+    expect(files).to.deep.equal(['auditevent.yaml', 'event.yaml', 'finding.yaml', 'lease.yaml', 'node.yaml', 'nodeprofile.yaml', 'preset.yaml', 'rolebinding.yaml', 'run.yaml', 'token.yaml', 'user.yaml']);
     for (const f of files) {
       const text = readFileSync(join(DEFINITIONS_DIR, f), 'utf8');
       const docs = parseAllDocuments(text);

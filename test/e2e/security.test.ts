@@ -45,7 +45,8 @@ describe('control-plane security', function () {
     const headers = new Headers();
     if (token) headers.set('Authorization', `Bearer ${token}`);
     if (body !== undefined) headers.set('Content-Type', type);
-    const res = await send(c.url + path, method, headers, body === undefined ? undefined : JSON.stringify(body), c.controller.caCert);
+    const raw = body === undefined ? undefined : typeof body === 'string' && type === 'text/plain' ? body : JSON.stringify(body);
+    const res = await send(c.url + path, method, headers, raw, c.controller.caCert);
     const text = await res.text();
     // A watch answers with one JSON event per line: the first one is enough here.
     return { status: res.status, body: (text ? JSON.parse(text.split('\n')[0]!) : {}) as Json };
@@ -85,6 +86,7 @@ describe('control-plane security', function () {
     const meta = { name };
     switch (plural) {
       case 'nodes': return { path: ns('nodes'), name, body: { apiVersion: API, kind: 'Node', metadata: meta, spec: {} } };
+      case 'leases': return { path: ns('leases'), name: own && who === 'agent' ? 'web-1' : name, body: { apiVersion: API, kind: 'Lease', metadata: { name: own && who === 'agent' ? 'web-1' : name }, spec: { holderIdentity: 'hyprnode@web-1', renewTime: '2026-01-01T00:00:00Z' } } };
       case 'nodeprofiles': return { path: ns('nodeprofiles'), name, body: { apiVersion: API, kind: 'NodeProfile', metadata: meta, spec: { states: [{ preset: 'p1' }] } } };
       case 'findings': return { path: ns('findings'), name, body: { apiVersion: API, kind: 'Finding', metadata: meta, spec: { nodeName, type: 'tls.expiring', key: name, severity: 'WARN', source: 'scanner' } } };
       case 'runs': return { path: ns('runs'), name, body: { apiVersion: API, kind: 'Run', metadata: meta, spec: { nodeName, preset: 'p1' } } };
@@ -103,9 +105,13 @@ describe('control-plane security', function () {
   /** Performs the cell's request as `who` on an object made for it; returns the HTTP status. */
   async function attempt(cell: Cell, who: Who, own: boolean): Promise<{ status: number; body: Json }> {
     const o = objectFor(cell.resource, who, own);
-    const sub = cell.resource.endsWith('/status') ? '/status' : '';
-    const existing = cell.resource !== 'customresourcedefinitions' && !(cell.verb === 'create' || cell.verb === 'list' || cell.verb === 'watch');
+    const sub = cell.resource.endsWith('/status') ? '/status' : cell.resource.endsWith('/log') ? '/log' : '';
+    const existing = cell.resource !== 'customresourcedefinitions' && (!(cell.verb === 'create' || cell.verb === 'list' || cell.verb === 'watch') || cell.resource.endsWith('/log'));
     let stored: Json | undefined;
+    if (own && who === 'agent' && cell.resource === 'leases' && cell.verb === 'create') {
+      // The agent's own lease must not exist yet for a create.
+      await admin('DELETE', `${o.path}/${o.name}`);
+    }
     if (existing || (cell.verb !== 'create' && cell.resource !== 'customresourcedefinitions')) {
       if (cell.resource === 'auditevents') {
         stored = undefined;
@@ -120,10 +126,17 @@ describe('control-plane security', function () {
     }
     const item = `${o.path}/${o.name}${sub}`;
     switch (cell.verb) {
-      case 'get': return call(who, 'GET', item);
+      case 'get':
+        if (sub === '/log') {
+          const r = await send(c.url + item, 'GET', new Headers(tokens[who] ? { Authorization: `Bearer ${tokens[who]}` } : {}), undefined);
+          await r.text();
+          return { status: r.status, body: {} };
+        }
+        return call(who, 'GET', item);
       case 'list': return call(who, 'GET', o.path);
       case 'watch': return call(who, 'GET', `${o.path}?watch=1&timeoutSeconds=1&resourceVersion=${stored?.metadata?.resourceVersion ?? ''}`);
       case 'create':
+        if (sub === '/log') return call(who, 'POST', item, 'step output\n', 'text/plain');
         if (cell.resource === 'nodes' && own && who === 'agent') {
           // A fresh agent whose node does not exist yet registers it.
           const fresh = await mintToken({ node: { namespace: 'acme', name: `new-${++seq}` } });

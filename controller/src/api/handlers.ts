@@ -19,6 +19,7 @@ import { parseAccept, parseIncludeObject, toTable } from './table.js';
 import type { IncludeObject, TableApiVersion } from './table.js';
 import type { WatchCache } from './watch-cache.js';
 import { serveWatch } from './watch.js';
+import type { RunLogs } from './runlog.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -27,7 +28,7 @@ export interface RequestAttributes {
   resource: Resource;
   namespace?: string;
   name?: string;
-  subresource?: 'status';
+  subresource?: 'status' | 'log';
 }
 
 /** A field an agent's objects must have (its own node's name). */
@@ -60,12 +61,15 @@ export interface HandlerDeps {
   guard: Guard;
   now(): Date;
   maxWatchBufferBytes: number;
+  /** Run logs, removed with their Run. */
+  runLogs?: RunLogs;
 }
 
 const isNamespace = (r: Resource): boolean => r.def.group === '' && r.def.kind === 'Namespace';
 
 /** After an object leaves the store: a Terminating namespace may now be empty. */
 async function afterDelete(deps: HandlerDeps, r: Resource, obj: Obj): Promise<void> {
+  if (r.def.plural === 'runs' && r.def.group) await deps.runLogs?.remove(obj.metadata.namespace!, obj.metadata.name!);
   if (r.def.namespaced && obj.metadata.namespace) await finishIfEmpty(deps, obj.metadata.namespace);
 }
 

@@ -16,7 +16,7 @@ export interface Attributes {
   namespaced: boolean;
   namespace?: string;
   name?: string;
-  subresource?: 'status';
+  subresource?: 'status' | 'log';
 }
 
 /** A field the object must have for an agent's request (applied to lists, reads and writes). */
@@ -85,7 +85,7 @@ function authorizeUser(g: Grants, a: Attributes): Decision {
     if (role === 'admin') return allow;
     if (role === 'operator') {
       const w = OPERATOR_WRITES[a.resource];
-      if (w && (a.subresource ? w.status : w.main).has(a.verb)) return allow;
+      if (w && a.subresource !== 'log' && (a.subresource ? w.status : w.main).has(a.verb)) return allow;
     }
     return deny(`role ${role} cannot ${a.verb} ${a.resource}${a.subresource ? '/' + a.subresource : ''}`);
   }
@@ -116,7 +116,12 @@ function authorizeNode(p: Extract<Principal, { kind: 'Node' }>, a: Attributes): 
       if (a.subresource === 'status') return a.verb === 'get' || a.verb === 'update' || a.verb === 'patch' ? { allowed: true, constraint: { field: 'metadata.name', value: own.name } } : deny('agents update only their node status');
       if (READ.has(a.verb) || a.verb === 'create') return { allowed: true, constraint: { field: 'metadata.name', value: own.name } };
       return deny("agents cannot change a node's spec");
+    case 'leases':
+      return READ.has(a.verb) || a.verb === 'create' || a.verb === 'update' || a.verb === 'patch'
+        ? { allowed: true, constraint: { field: 'metadata.name', value: own.name } }
+        : deny('agents only renew their own lease');
     case 'runs':
+      if (a.subresource === 'log') return a.verb === 'get' || a.verb === 'create' ? { allowed: true, constraint: { field: 'spec.nodeName', value: own.name } } : deny('agents append to the log of their runs');
       if (a.subresource === 'status') return a.verb === 'get' || a.verb === 'update' || a.verb === 'patch' ? { allowed: true, constraint: { field: 'spec.nodeName', value: own.name } } : deny('agents write only the status of their runs');
       if (READ.has(a.verb)) return { allowed: true, constraint: { field: 'spec.nodeName', value: own.name } };
       return deny('agents cannot create or change runs');

@@ -271,6 +271,42 @@ export interface FindingList {
   items: Finding[];
 }
 
+// Lease: leases.hyprbox.io, namespaced (definitions/lease.yaml)
+
+/** Lease is a node's heartbeat, like Kubernetes' node leases: a small object named after the Node that its agent renews every few seconds, so liveness never rewrites the whole Node. The controller marks the Node Ready=False (reason NodeLost) when the lease is not renewed in time. */
+export interface Lease {
+  /** APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. */
+  apiVersion: 'hyprbox.io/v1alpha1';
+  /** Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. */
+  kind: 'Lease';
+  metadata: ObjectMeta;
+  /** The heartbeat. */
+  spec: LeaseSpec;
+}
+
+/** The heartbeat. */
+export interface LeaseSpec {
+  /** Identity of the holder, the agent of the Node of the same name (e.g. "hyprnode@web-1"). */
+  holderIdentity: string;
+  /**
+   * Seconds after renewTime at which the controller considers the holder lost.
+   * @default 40
+   */
+  leaseDurationSeconds?: number;
+  /** When the current holder first took the lease (the agent's start). */
+  acquireTime?: string;
+  /** When the holder last renewed the lease. */
+  renewTime: string;
+}
+
+/** LeaseList is a list of Lease objects. */
+export interface LeaseList {
+  apiVersion: 'hyprbox.io/v1alpha1';
+  kind: 'LeaseList';
+  metadata: ListMeta;
+  items: Lease[];
+}
+
 // Node: nodes.hyprbox.io, namespaced (definitions/node.yaml)
 
 /** Node is one managed Linux host. The operator writes its labels and spec (paused, agent configuration, maintenance windows); the hyprnode agent running on the host writes its status (heartbeat, inventory, metrics, probe results, conditions). */
@@ -1031,6 +1067,7 @@ export interface KindMap {
   AuditEvent: AuditEvent;
   Event: Event;
   Finding: Finding;
+  Lease: Lease;
   Node: Node;
   NodeProfile: NodeProfile;
   Preset: Preset;
