@@ -1,0 +1,29 @@
+// Capped exponential backoff with full jitter, so a fleet that lost its controller does not return in step.
+export class Backoff {
+  private attempt = 0;
+  constructor(
+    private readonly baseMs = 1000,
+    private readonly capMs = 60_000,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** The delay before the next retry; grows with each failure. */
+  next(): number {
+    const ceiling = Math.min(this.capMs, this.baseMs * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 30);
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+}
+
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
