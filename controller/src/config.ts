@@ -14,6 +14,8 @@ export interface ControllerConfig {
   tls: 'auto' | 'off' | 'files';
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** Extra names (DNS names or IPs) the generated serving certificate covers: how agents reach the controller. */
+  tlsSans: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Revisions of history the SQLite store keeps for watches and consistent pagination. */
   retainRevisions: number;
@@ -43,6 +45,7 @@ const OPTIONS = {
   store: { type: 'string', env: 'HYPRBOX_STORE', key: 'store', help: 'sqlite (embedded, default) or etcd' },
   'etcd-endpoints': { type: 'string', env: 'HYPRBOX_ETCD_ENDPOINTS', key: 'etcdEndpoints', help: 'comma-separated etcd client URLs' },
   tls: { type: 'string', env: 'HYPRBOX_TLS', key: 'tls', help: 'auto (default: generated CA in <data-dir>/tls), off (plain HTTP, loopback only)' },
+  'tls-san': { type: 'string', env: 'HYPRBOX_TLS_SAN', key: 'tlsSans', help: 'comma-separated extra names/IPs for the generated certificate (e.g. hyprbox.example.com,10.0.0.5)' },
   'tls-cert': { type: 'string', env: 'HYPRBOX_TLS_CERT', key: 'tlsCertFile', help: 'PEM certificate to serve (with --tls-key)' },
   'tls-key': { type: 'string', env: 'HYPRBOX_TLS_KEY', key: 'tlsKeyFile', help: 'PEM private key of --tls-cert' },
   'log-level': { type: 'string', env: 'HYPRBOX_LOG_LEVEL', key: 'logLevel', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
@@ -141,6 +144,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
   return Object.freeze({
     help: flags.help === true,
     tls: tlsMode as ControllerConfig['tls'],
+    tlsSans: Object.freeze(String(pick('tlsSans') ?? '').split(',').map((x) => x.trim()).filter(Boolean)) as string[],
     ...(certFile ? { tlsCertFile: resolve(cwd, certFile), tlsKeyFile: resolve(cwd, keyFile!) } : {}),
     dataDir: resolve(cwd, String(pick('dataDir') ?? '.hyprbox')),
     listen: Object.freeze(listen),

@@ -66,7 +66,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   }
 
   let tls: TlsMaterial | undefined;
-  if (config.tls === 'auto') tls = await ensureAutoTls(join(config.dataDir, 'tls'), servingNames(config.listen.host));
+  if (config.tls === 'auto') tls = await ensureAutoTls(join(config.dataDir, 'tls'), [...new Set([...servingNames(config.listen.host), ...config.tlsSans])]);
   else if (config.tls === 'files') tls = loadTlsFiles(config.tlsCertFile!, config.tlsKeyFile!);
   const http: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
   await new Promise<void>((resolve, reject) => {
