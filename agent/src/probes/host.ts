@@ -2,7 +2,8 @@
 //
 // Paths given to readFile and glob are host paths ('/etc/ssh/sshd_config'), resolved under `root` the way the
 // kernel resolves them inside a chroot: absolute symlink targets restart at `root`, never at the machine's
-// own '/'. A path whose `..` (in the request or in a symlink target) would climb above `root` is refused.
+// own '/'. Under a root other than '/', a path whose `..` (in the request or in a symlink target) would climb
+// above `root` is refused (EESCAPE); on '/' itself `/..` is '/', as for the kernel.
 // Nothing here throws for a file it cannot read: readFile answers { error }, and the error text ends with the
 // errno code in parentheses, e.g. "cannot read /etc/ssh/sshd_config: permission denied (EACCES)", so callers
 // can tell "absent" from "unreadable" with `isMissing`.
@@ -79,7 +80,12 @@ async function resolveInRoot(root: string, hostPath: string, followFinal: boolea
   while (queue.length > 0) {
     const seg = queue.shift()!;
     if (seg === '..') {
-      if (done.length === 0) throw new HostPathError('EESCAPE');
+      if (done.length === 0) {
+        // On the real root, '..' of '/' is '/' (there is nothing above it to escape to), as the kernel does.
+        // Under any other root it would leave the tree: refused.
+        if (root === '/') continue;
+        throw new HostPathError('EESCAPE');
+      }
       done.pop();
       continue;
     }
@@ -225,9 +231,11 @@ async function globUnder(root: string, pattern: string): Promise<string[]> {
           const { local } = await resolveInRoot(root, dir, true);
           names = await readdir(local);
         } catch (e) {
+          // Not a directory, or a symlink that leads nowhere usable: no match, as glob(3) without GLOB_ERR.
+          // Any other failure (EACCES, EIO) means entries may exist that we cannot see: an error, not "none".
           const code = errCode(e);
-          if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-          throw new Error(`cannot list ${dir}: ${describe(e)}`);
+          if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EESCAPE') continue;
+          throw new Error(`cannot list ${dir}: ${describe(e)}`, { cause: e });
         }
         for (const name of names) {
           if (name.startsWith('.') && !dotOk) continue;
@@ -247,9 +255,8 @@ async function globUnder(root: string, pattern: string): Promise<string[]> {
       out.push(p);
     } catch (e) {
       const code = errCode(e);
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      if (code === 'EESCAPE') continue;
-      throw new Error(`cannot check ${p}: ${describe(e)}`);
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EESCAPE') continue;
+      throw new Error(`cannot check ${p}: ${describe(e)}`, { cause: e });
     }
   }
   return out.sort(byteOrder);
