@@ -17,6 +17,10 @@ need_pkg() { # <command> <debian package>
 }
 need_pkg etcd etcd-server
 need_pkg kubectl kubernetes-client
+# Test hosts: debootstrapped Debian roots (cached outside the clone), chroot, network namespaces.
+need_pkg debootstrap debootstrap
+need_pkg zstd zstd
+need_pkg ip iproute2
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node.js >= 20.19 is required (found "+process.version+")"); process.exit(1) }'
 

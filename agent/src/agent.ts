@@ -127,12 +127,15 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
     }
   };
   const inventoryLoop = async (): Promise<void> => {
-    while (!stop.signal.aborted) {
-      inventory = await collectInventory((what, err) => log.warn({ what, err: err.message }, 'could not read host inventory (is /proc mounted?)'));
+    for (;;) {
       await sleep(Math.min(config.statusMaxAgeMs, 60_000), stop.signal);
+      if (stop.signal.aborted) return;
+      inventory = await collectInventory((what, err) => log.warn({ what, err: err.message }, 'could not read host inventory (is /proc mounted?)'));
     }
   };
 
+  // The first status carries the inventory and every probe, not an empty shell.
+  inventory = await collectInventory((what, err) => log.warn({ what, err: err.message }, 'could not read host inventory (is /proc mounted?)'));
   await scanner.start();
   const runner = signingKey
     ? new Runner({ api, state, config, log, signingKey, afterRun: () => void scanner.scan([sshdProbe, diskProbe, packagesProbe(WATCHED_PACKAGES), servicesProbe(WATCHED_SERVICES)]) })

@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   const agent = await startAgent(config, log);
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'stopping');
+    // A stuck step or request must not keep a stopping agent alive.
+    setTimeout(() => process.exit(1), 10_000).unref();
     agent.stop().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));

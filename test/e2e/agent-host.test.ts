@@ -1,0 +1,214 @@
+// The real agent, chrooted into a debootstrapped Debian host in its own network namespace, against a real
+// controller reached over a veth pair with TLS: registration, heartbeat loss and return, a file change
+// re-probed, runs (output, timeout, cancel, exactly-once with two agents, restart during a run), forged runs.
+import type { ChildProcess } from 'node:child_process';
+import { expect } from 'chai';
+import type { Node, Run } from '@hyprbox/crds';
+import { startTestController } from '../lib/controller.js';
+import type { TestController } from '../lib/controller.js';
+import { repoPath } from '../lib/paths.js';
+import { useTestHost } from '../lib/testhost.js';
+import { until } from '../lib/wait.js';
+
+const G = '/apis/hyprbox.io/v1alpha1';
+const API = 'hyprbox.io/v1alpha1';
+type Json = Record<string, unknown>;
+
+describe('hyprnode in a Debian test host', function () {
+  this.timeout(180_000);
+  const t = useTestHost({ network: true, name: 'th-1' });
+  let c: TestController;
+  let token: string;
+  let caData: string;
+  const agents: ChildProcess[] = [];
+  let seq = 0;
+
+  const api = async <T = Json>(method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; body: T }> => {
+    const res = await c.api(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': type } } : {}) });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+  };
+  const node = async (): Promise<Node | undefined> => {
+    const r = await api<Node>('GET', `${G}/namespaces/default/nodes/th-1`);
+    return r.status === 200 ? r.body : undefined;
+  };
+  const run = async (name: string): Promise<Run> => (await api<Run>('GET', `${G}/namespaces/default/runs/${name}`)).body;
+  const ready = async (): Promise<string | undefined> => (await node())?.status?.conditions?.find((x) => x.type === 'Ready')?.status;
+
+  function startAgent(stateDir = '/var/lib/hyprnode'): ChildProcess {
+    const child = t.host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
+      env: {
+        HYPRBOX_API_URL: c.url,
+        HYPRBOX_NODE_TOKEN: token,
+        HYPRBOX_NODE_NAME: 'th-1',
+        HYPRBOX_CA_DATA: caData,
+        HYPRBOX_STATE_DIR: stateDir,
+        HYPRBOX_HEARTBEAT_INTERVAL: '1s',
+        HYPRBOX_LOG_LEVEL: process.env.HYPRBOX_TEST_LOG ?? 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    agents.push(child);
+    return child;
+  }
+  const kill = async (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await gone;
+  };
+  const createRun = async (steps: Array<{ name: string; script: string; timeoutSeconds?: number }>, params: Json = {}): Promise<string> => {
+    const name = `run-${++seq}`;
+    const r = await api('POST', `${G}/namespaces/default/runs`, { apiVersion: API, kind: 'Run', metadata: { name }, spec: { nodeName: 'th-1', preset: 'p', steps, params } });
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    return name;
+  };
+  const finished = (name: string) => until(`run ${name} to finish`, async () => ['Succeeded', 'Failed', 'Cancelled', 'RolledBack'].includes((await run(name)).status?.phase ?? ''), 60_000);
+  const log = async (name: string): Promise<string> => (await c.api(`${G}/namespaces/default/runs/${name}/log`)).text();
+
+  before(async function () {
+    this.timeout(30 * 60_000);
+    const host = t.host;
+    c = await startTestController('sqlite', ['--listen', `${host.hostAddress}:0`, '--node-grace-seconds', '3']);
+    caData = Buffer.from(c.controller.caCert!).toString('base64');
+    await api('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'p' }, spec: { apply: { script: 'true' } } });
+    const tok = await api<{ status: { token: string } }>('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: 'th-1' } } });
+    token = tok.body.status.token;
+    // The agent runs inside the host: Node's binary and the built repository, read-only.
+    await host.bind(process.execPath, '/usr/local/bin/node');
+    await host.bind(repoPath(), '/opt/hyprbox');
+    startAgent();
+  });
+  after(async () => {
+    for (const a of agents) await kill(a, 'SIGKILL').catch(() => undefined);
+    await c?.stop();
+  });
+
+  it('registers its node with inventory and probe results, and heartbeats', async () => {
+    await until('the node to report status', async () => (await node())?.status?.agentVersion !== undefined, 60_000);
+    const n = (await node())!;
+    expect(n.status!.inventory!.os).to.match(/Debian GNU\/Linux 12/);
+    expect(n.status!.probes!['sshd.passwordAuthentication']).to.include({ state: 'ok' });
+    // No systemd in the host: services are unknown, never "down".
+    expect(n.status!.probes!['services.active:ssh']).to.include({ state: 'unknown' });
+    await until('Ready=True from the lease', async () => (await ready()) === 'True', 20_000);
+    const lease = await api<Json>('GET', `${G}/namespaces/default/leases/th-1`);
+    expect(lease.status).to.equal(200);
+  });
+
+  it('re-probes a changed file and reports it', async () => {
+    t.host.writeFile('/etc/ssh/sshd_config.d/10-hardening.conf', 'PasswordAuthentication no\n');
+    await until('sshd.passwordAuthentication to become no', async () => (await node())?.status?.probes?.['sshd.passwordAuthentication']?.value === 'no', 20_000);
+  });
+
+  it('runs precheck → apply → verify with params as environment, streaming output', async () => {
+    const name = await createRun([
+      { name: 'precheck', script: 'echo "checking $TARGET"' },
+      { name: 'apply', script: 'for i in 1 2 3; do echo "line $i"; sleep 0.2; done; echo applied >> /root/marker' },
+      { name: 'verify', script: 'grep -q applied /root/marker' },
+    ], { TARGET: '/srv; rm -rf /' });
+    await finished(name);
+    const r = await run(name);
+    expect(r.status!.phase, r.status!.message).to.equal('Succeeded');
+    expect(r.status!.steps!.map((s) => [s.name, s.phase, s.exitCode])).to.deep.equal([['precheck', 'Succeeded', 0], ['apply', 'Succeeded', 0], ['verify', 'Succeeded', 0]]);
+    const text = await log(name);
+    // The param arrived as data, never as code.
+    expect(text).to.contain('checking /srv; rm -rf /');
+    expect(text).to.contain('line 1\nline 2\nline 3\n');
+    expect(t.host.readFile('/root/marker')).to.equal('applied\n');
+  });
+
+  it('a failing precheck changes nothing; a failing verify runs the rollback', async () => {
+    const pre = await createRun([{ name: 'precheck', script: 'exit 3' }, { name: 'apply', script: 'echo nope >> /root/never' }]);
+    await finished(pre);
+    const p = await run(pre);
+    expect(p.status!.phase).to.equal('Failed');
+    expect(p.status!.steps!.map((s) => [s.name, s.phase, s.exitCode ?? null])).to.deep.equal([['precheck', 'Failed', 3], ['apply', 'Skipped', null]]);
+    expect((await t.host.exec(['test', '-e', '/root/never'])).code).to.equal(1);
+    const rb = await createRun([{ name: 'apply', script: 'echo x > /root/rb' }, { name: 'verify', script: 'false' }, { name: 'rollback', script: 'rm /root/rb' }]);
+    await finished(rb);
+    expect((await run(rb)).status!.phase).to.equal('RolledBack');
+    expect((await t.host.exec(['test', '-e', '/root/rb'])).code).to.equal(1);
+  });
+
+  it('kills a step at its timeout, with everything it started', async () => {
+    const name = await createRun([{ name: 'apply', script: '(sleep 300 &) ; sleep 300', timeoutSeconds: 1 }]);
+    await finished(name);
+    const r = await run(name);
+    expect(r.status!.phase).to.equal('Failed');
+    expect(r.status!.steps![0]!.message).to.contain('timed out');
+    const ps = await t.host.exec(['pgrep', '-f', 'sleep 300']);
+    expect(ps.stdout.trim()).to.equal('');
+  });
+
+  it('cancels a running step when spec.cancel is set', async () => {
+    const name = await createRun([{ name: 'apply', script: 'echo started; sleep 120' }]);
+    await until('the step to start', async () => (await log(name)).includes('started'), 30_000);
+    const r = await api('PATCH', `${G}/namespaces/default/runs/${name}`, { spec: { cancel: true } }, 'application/merge-patch+json');
+    expect(r.status).to.equal(200);
+    await finished(name);
+    expect((await run(name)).status!.phase).to.equal('Cancelled');
+  });
+
+  it('refuses a run written around the API (unsigned or tampered) and never executes it', async () => {
+    const kv = await c.controller.store.get((await c.controller.store.range('/registry/hyprbox.io/runs/default/')).kvs[0]!.key);
+    const forged = JSON.parse(kv!.value) as Run;
+    forged.metadata = { ...forged.metadata, name: 'forged-1', uid: 'forged-uid-1' };
+    forged.spec.steps = [{ name: 'apply', script: 'echo pwned > /root/pwned' }];
+    delete forged.status;
+    await c.controller.store.create('/registry/hyprbox.io/runs/default/forged-1', JSON.stringify(forged));
+    await finished('forged-1');
+    const r = await run('forged-1');
+    expect(r.status!.phase).to.equal('Failed');
+    expect(r.status!.message).to.match(/^Tampered/);
+    expect((await t.host.exec(['test', '-e', '/root/pwned'])).code).to.equal(1);
+  });
+
+  it('two agents race for one run: it runs exactly once', async () => {
+    const second = startAgent('/var/lib/hyprnode-2');
+    await new Promise((r) => setTimeout(r, 2000));
+    const names: string[] = [];
+    for (let i = 0; i < 3; i++) names.push(await createRun([{ name: 'apply', script: `echo ${i} >> /root/once` }]));
+    for (const n of names) await finished(n);
+    const lines = t.host.readFile('/root/once').trim().split('\n').sort();
+    expect(lines).to.deep.equal(['0', '1', '2']);
+    await kill(second);
+  });
+
+  it('a run interrupted by an agent restart is reported Failed (AgentRestarted), not run again', async () => {
+    const first = agents[0]!;
+    const name = await createRun([{ name: 'apply', script: 'echo go >> /root/restart; sleep 60' }]);
+    await until('the step to start', async () => (await log(name)).includes('--- apply ---'), 30_000);
+    await kill(first, 'SIGKILL');
+    await t.host.exec(['pkill', '-f', 'sleep 60']);
+    startAgent();
+    await finished(name);
+    const r = await run(name);
+    expect(r.status!.phase).to.equal('Failed');
+    expect(r.status!.message).to.match(/^AgentRestarted/);
+    expect(t.host.readFile('/root/restart')).to.equal('go\n');
+  });
+
+  it('marks the node lost when heartbeats stop, and ready when they return', async () => {
+    for (const a of agents) await kill(a);
+    await until('NodeLost', async () => (await ready()) === 'False', 30_000);
+    expect((await node())!.status!.conditions!.find((x) => x.type === 'Ready')!.reason).to.equal('NodeLost');
+    startAgent();
+    await until('Ready again', async () => (await ready()) === 'True', 30_000);
+  });
+
+  it('logs a clear line, and keeps retrying, when its token is refused', async () => {
+    const child = t.host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
+      env: { HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: `hbx_aaaaaaaaaaaa_${'A'.repeat(43)}`, HYPRBOX_NODE_NAME: 'th-1', HYPRBOX_CA_DATA: caData, HYPRBOX_STATE_DIR: '/var/lib/hyprnode-bad', HYPRBOX_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    agents.push(child);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await until('the 401 advice in the log', () => out.includes('refused the token (401)'), 30_000);
+    expect(out).to.contain('HYPRBOX_NODE_TOKEN');
+    expect(out).to.not.contain('AAAAAAAAAAAAAAAAAAAA');
+    expect(child.exitCode).to.equal(null);
+    await kill(child);
+  });
+});
