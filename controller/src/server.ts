@@ -20,6 +20,7 @@ import type { Repository as RepositoryType } from './api/repository.js';
 import { WatchCache } from './api/watch-cache.js';
 import { createAuditor } from './audit/auditor.js';
 import { auditMiddleware } from './audit/middleware.js';
+import { executionEntry } from './audit/execution.js';
 import { authenticateToken } from './auth/authn.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { createGuard } from './auth/guard.js';
@@ -89,8 +90,11 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   const index = new AuthIndex(store, log);
   await index.start();
   const signingKey = loadOrCreateSigningKey(config.dataDir);
-  const guard = createGuard({ index, presetSecrets: (p) => index.presetSecrets.get(p), registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date() });
   const auditor = createAuditor({ store, file: join(config.dataDir, 'audit', 'audit.jsonl'), retentionSeconds: config.auditRetentionDays * 86_400, log });
+  const guard = createGuard({
+    index, presetSecrets: (p) => index.presetSecrets.get(p), registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date(),
+    recordExecution: (req, run) => auditor.record(executionEntry(req, run)),
+  });
   const tokens = byPlural('tokens');
   const app = createApp({
     log,

@@ -2,7 +2,12 @@
 // controller reached over a veth pair with TLS: registration, heartbeat loss and return, a file change
 // re-probed, runs (output, timeout, cancel, exactly-once with two agents, restart during a run), forged runs.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { pino } from 'pino';
+import { loadConfig } from '@hyprbox/controller/config';
+import { startController } from '@hyprbox/controller/server';
+import type { RunningController } from '@hyprbox/controller/server';
 import type { Node, Run } from '@hyprbox/crds';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
@@ -79,8 +84,10 @@ describe('hyprnode in a Debian test host', function () {
     await host.bind(repoPath(), '/opt/hyprbox');
     startAgent();
   });
+  let restarted: RunningController | undefined;
   after(async () => {
     for (const a of agents) await kill(a, 'SIGKILL').catch(() => undefined);
+    await restarted?.stop();
     await c?.stop();
   });
 
@@ -116,6 +123,13 @@ describe('hyprnode in a Debian test host', function () {
     expect(text).to.contain('checking /srv; rm -rf /');
     expect(text).to.contain('line 1\nline 2\nline 3\n');
     expect(t.host.readFile('/root/marker')).to.equal('applied\n');
+    // The execution is audited: which preset, the digest of what ran, each exit code.
+    const audit = readFileSync(`${c.dataDir}/audit/audit.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Json);
+    const exec = audit.find((e) => e.verb === 'execute' && e.name === name) as { user: { kind: string }; execution: { preset: string; scriptDigest: string; exitCodes: unknown[] } } | undefined;
+    expect(exec?.user.kind).to.equal('Node');
+    expect(exec?.execution.preset).to.equal('p');
+    expect(exec?.execution.scriptDigest).to.match(/^sha256:[0-9a-f]{64}$/);
+    expect(exec?.execution.exitCodes).to.deep.equal([{ step: 'precheck', code: 0 }, { step: 'apply', code: 0 }, { step: 'verify', code: 0 }]);
   });
 
   it('a failing precheck changes nothing; a failing verify runs the rollback', async () => {
@@ -195,6 +209,18 @@ describe('hyprnode in a Debian test host', function () {
     expect((await node())!.status!.conditions!.find((x) => x.type === 'Ready')!.reason).to.equal('NodeLost');
     startAgent();
     await until('Ready again', async () => (await ready()) === 'True', 30_000);
+  });
+
+  it('keeps probing while the controller is down and catches up when it returns', async () => {
+    if (agents.every((a) => a.exitCode !== null || a.signalCode !== null)) startAgent();
+    await until('Ready', async () => (await ready()) === 'True', 30_000);
+    const port = new URL(c.url).port;
+    await c.controller.stop();
+    t.host.writeFile('/etc/ssh/sshd_config.d/10-hardening.conf', 'PasswordAuthentication yes\n');
+    await new Promise((r) => setTimeout(r, 3000));
+    restarted = await startController(loadConfig(['--data-dir', c.dataDir, '--listen', `${t.host.hostAddress}:${port}`, '--node-grace-seconds', '3'], {}), { log: pino({ level: 'silent' }) });
+    await until('the change made while the controller was down', async () => (await node())?.status?.probes?.['sshd.passwordAuthentication']?.value === 'yes', 60_000);
+    await until('Ready again after the outage', async () => (await ready()) === 'True', 30_000);
   });
 
   it('logs a clear line, and keeps retrying, when its token is refused', async () => {

@@ -48,8 +48,8 @@ export interface Guard {
   beforeCreate(r: Resource, body: unknown): { afterAdmit(obj: Obj): void; decorate(stored: Obj): Obj } | undefined;
   /** Last step before an object is stored: server seals (a Run's signature). Returns what to store. */
   seal(r: Resource, next: Obj, current: Obj | undefined): Obj;
-  /** After every successful write made through the API. */
-  written(r: Resource, obj: Obj, deleted: boolean): void;
+  /** After every successful write made through the API (`previous` and `req` for updates). */
+  written(r: Resource, obj: Obj, deleted: boolean, previous?: Obj, req?: Request): void;
   /** Whether an object satisfies a constraint. */
   satisfies(obj: Obj, c: Constraint): boolean;
 }
@@ -309,7 +309,7 @@ async function create(ctx: Ctx): Promise<void> {
 }
 
 /** Stores an admitted update (or the final delete once the last finalizer is gone). */
-async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: Obj, isDry: boolean): Promise<Obj> {
+async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: Obj, isDry: boolean, req: Request): Promise<Obj> {
   const expected = Number(current.metadata.resourceVersion);
   // Like Kubernetes, an update that changes nothing writes nothing: no new revision, no watch event.
   if (isDeepStrictEqual(next, current)) return current;
@@ -323,7 +323,7 @@ async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: 
     return next;
   }
   const stored = await repo.update(next, expected);
-  deps.guard.written(r, stored, false);
+  deps.guard.written(r, stored, false, current, req);
   return stored;
 }
 
@@ -341,7 +341,7 @@ async function update(ctx: Ctx): Promise<void> {
   if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
     throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
-  sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, dryRun(req)), warnings);
+  sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, dryRun(req), req), warnings);
 }
 
 async function patch(ctx: Ctx): Promise<void> {
@@ -367,7 +367,7 @@ async function patch(ctx: Ctx): Promise<void> {
     recordUpdate(current, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
     admitWrite(ctx, current, obj);
     try {
-      return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry), warnings);
+      return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry, req), warnings);
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && pinned === undefined && attempt < 5) continue;
       throw err;
@@ -421,7 +421,7 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
     admitWrite(ctx, current, obj);
     try {
-      return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry), warnings);
+      return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry, req), warnings);
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 5 && !err.details?.causes) continue;
       throw err;

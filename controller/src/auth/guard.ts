@@ -17,7 +17,11 @@ import type { SigningKey } from './signing.js';
 import { runSigningPayload } from '@hyprbox/crds';
 import type { SignableRun } from '@hyprbox/crds';
 
+const FINAL_RUN = new Set(['Succeeded', 'Failed', 'Cancelled', 'RolledBack']);
+
 export interface GuardDeps {
+  /** Audits an agent's command execution once its run has finished. */
+  recordExecution?(req: Request, run: Obj): void;
   index: AuthIndex;
   /** The secret param names of a preset (from the watch-fed preset cache), undefined if unknown. */
   presetSecrets(preset: string): readonly string[] | undefined;
@@ -116,8 +120,13 @@ export function createGuard(deps: GuardDeps): FullGuard {
       return signRun(next as unknown as SignableRun & Obj, deps.signingKey, { now: deps.now(), ttlSeconds: deps.runTtlSeconds }) as unknown as Obj;
     },
 
-    written(r, obj, deleted) {
+    written(r, obj, deleted, previous, req) {
       deps.index.apply(r.def.plural, obj, deleted);
+      if (r.def.plural === 'runs' && previous && req?.user?.kind === 'Node') {
+        const phase = (obj.status as { phase?: string } | undefined)?.phase;
+        const before = (previous.status as { phase?: string } | undefined)?.phase;
+        if (phase && FINAL_RUN.has(phase) && phase !== before) deps.recordExecution?.(req, obj);
+      }
       if (r.def.plural === 'nodes' && deleted) void revokeNodeTokens(obj);
     },
 
