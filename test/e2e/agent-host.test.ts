@@ -178,6 +178,21 @@ describe('hyprnode in a Debian test host', function () {
     expect((await t.host.exec(['test', '-e', '/root/pwned'])).code).to.equal(1);
   });
 
+  it('refuses a replay of a run it already executed', async () => {
+    const name = await createRun([{ name: 'apply', script: 'echo once >> /root/replay' }]);
+    await finished(name);
+    expect((await run(name)).status!.phase).to.equal('Succeeded');
+    // Someone with store access sends the same signed run again.
+    const key = `/registry/hyprbox.io/runs/default/${name}`;
+    const kv = await c.controller.store.get(key);
+    const replay = JSON.parse(kv!.value) as Run;
+    delete replay.status;
+    await c.controller.store.update(key, JSON.stringify(replay), kv!.modRevision);
+    await finished(name);
+    expect((await run(name)).status!.message).to.match(/^Replayed/);
+    expect(t.host.readFile('/root/replay')).to.equal('once\n');
+  });
+
   it('two agents race for one run: it runs exactly once', async () => {
     const second = startAgent('/var/lib/hyprnode-2');
     await new Promise((r) => setTimeout(r, 2000));

@@ -222,6 +222,9 @@ describe('control-plane security', function () {
       // Another node's name, or another namespace: refused.
       expect((await call(tok, 'PATCH', `${G}/namespaces/acme/nodes/web-1/status`, { status: { health: 'healthy' } }, 'application/merge-patch+json')).status).to.be.oneOf([403, 404]);
       expect((await call(tok, 'GET', `${G}/namespaces/beta/nodes`)).status).to.equal(403);
+      // Presenting it under another node's name: 403.
+      expect((await call(tok, 'GET', `${G}/namespaces/acme/nodes/web-1`)).status).to.equal(403);
+      expect((await call(tok, 'POST', `${G}/namespaces/acme/nodes`, { apiVersion: API, kind: 'Node', metadata: { name: 'imposter' }, spec: {} })).status).to.equal(403);
       // The node is deleted and re-created with the same name: the old token stays dead.
       await mustAdmin('DELETE', `${G}/namespaces/acme/nodes/cache-1`);
       await mustAdmin('POST', `${G}/namespaces/acme/nodes`, { apiVersion: API, kind: 'Node', metadata: { name: 'cache-1' }, spec: {} });

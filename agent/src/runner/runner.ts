@@ -100,10 +100,8 @@ export class Runner {
     const check = verifyRun(run, this.d.signingKey, { now: this.now(), executed: (u) => this.d.state.hasExecuted(u) });
     if (!check.ok) {
       this.d.log.warn({ run: name, reason: check.reason }, `refusing run: ${check.message}`);
-      // A replay of something already run is left alone; anything else is reported so a person sees it.
-      if (check.reason !== 'Replayed') {
-        await this.d.api.patchRunStatus(name, { phase: 'Failed', message: `${check.reason}: ${check.message}`, finishedAt: iso(this.now()) }).catch(() => undefined);
-      }
+      // Reported, so a person sees that something tried (a replay of a run that already ran included).
+      await this.d.api.patchRunStatus(name, { phase: 'Failed', message: `${check.reason}: ${check.message}`, finishedAt: iso(this.now()) }).catch(() => undefined);
       return;
     }
     let claimed: Run;

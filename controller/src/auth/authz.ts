@@ -109,6 +109,10 @@ function authorizeUser(g: Grants, a: Attributes): Decision {
 /** An agent: its own Node, its own Runs and scanner Findings, events in its namespace, presets to read. */
 function authorizeNode(p: Extract<Principal, { kind: 'Node' }>, a: Attributes): Decision {
   const own = p.node;
+  // A node token presented under another node's name is refused outright (403), not just filtered.
+  if ((a.resource === 'nodes' || a.resource === 'leases') && a.name !== undefined && a.name !== own.name) {
+    return deny(`this token belongs to node ${own.namespace}/${own.name}, not ${a.name}`);
+  }
   if (a.resource === 'presets') return READ.has(a.verb) ? allow : deny('agents only read presets');
   if (!a.namespaced || a.namespace !== own.namespace) return deny(`an agent only acts in its node's namespace ${own.namespace}`);
   switch (a.resource) {
