@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // hyprnode: the HyprBox host agent.
 import { pino } from 'pino';
+import { loggerOptions } from '@hyprbox/crds';
 import { AgentConfigError, loadAgentConfig } from './config.js';
 import { startAgent } from './agent.js';
 
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
     process.stderr.write('hyprnode: probes and the job runner need Linux; nothing to do here\n');
     process.exit(2);
   }
-  const log = pino({ level: config.logLevel, base: { component: 'hyprnode', node: config.nodeName }, redact: ['token', '*.token', 'headers.authorization'] });
+  // The same redaction rules as the controller: tokens, passwords and secret-named fields never reach a log line.
+  const log = pino({ ...loggerOptions(config.logLevel), base: { component: 'hyprnode', node: config.nodeName } });
   const agent = await startAgent(config, log);
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'stopping');

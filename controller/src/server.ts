@@ -29,7 +29,7 @@ import { AuthIndex } from './auth/index-cache.js';
 import { createAuthLimiter } from './auth/ratelimit.js';
 import type { ControllerConfig } from './config.js';
 import { openStore } from './store/open.js';
-import { loggerOptions } from './redact.js';
+import { loggerOptions } from '@hyprbox/crds';
 import { ensureAutoTls, loadTlsFiles, servingNames } from './tls.js';
 import type { TlsMaterial } from './tls.js';
 import type { Store } from './store/types.js';

@@ -5,3 +5,4 @@ export * from './validation.js';
 export * from './generated/types.js';
 export { generateTypes } from './generate.js';
 export * from './signing.js';
+export * from './redact.js';

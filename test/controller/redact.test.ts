@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { REDACTED, REDACT_PATHS, isSecretKey, loggerOptions, redact, redactString } from '@hyprbox/controller/redact';
+import { REDACTED, REDACT_PATHS, isSecretKey, loggerOptions, redact, redactString } from '@hyprbox/crds';
 
 const TOKEN = 'hbx_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0-_x';
 

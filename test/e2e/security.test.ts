@@ -352,6 +352,12 @@ describe('control-plane security', function () {
       expect(found((e) => !e.user && e.verb === 'delete' && e.code === 401)).to.equal(true);
       expect(found((e) => e.user?.name === 'operator' && e.verb === 'create' && e.resource === 'nodeprofiles' && e.namespace === 'acme' && e.code === 201)).to.equal(true);
       expect(readFileSync(file, 'utf8')).to.not.contain('hunter2-marker');
+      // Every denial of the matrix left an entry: at least as many 403s and 401s as the matrix has cells.
+      const matrix = readMatrix();
+      const want403 = matrix.reduce((n, cell) => n + WHO.filter((w) => cell.expect[w] === '✗').length, 0);
+      const want401 = matrix.length;
+      expect(lines.filter((e) => e.code === 403).length).to.be.at.least(want403);
+      expect(lines.filter((e) => e.code === 401).length).to.be.at.least(want401);
       const listed = await mustAdmin('GET', `${G}/auditevents`);
       expect((listed.items as Json[]).some((e) => e.user?.name === 'viewer' && e.code === 403)).to.equal(true);
       expect(JSON.stringify(listed)).to.not.contain('hunter2-marker');
