@@ -39,7 +39,7 @@ export class Scanner {
   /** Runs some probes now (all after a run, or those whose files changed) and merges what they saw. */
   async scan(probes: Probe[]): Promise<void> {
     const fresh = await runProbes(probes, this.host);
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = new Date().toISOString();
     const names = new Set(probes.map((p) => p.name));
     // Fields of the re-run probes are replaced as a whole: one that disappeared is gone.
     const kept = Object.fromEntries(Object.entries(this.result).filter(([k]) => !names.has(k.split(/[.:]/)[0]!)));

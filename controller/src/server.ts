@@ -24,7 +24,10 @@ import { executionEntry } from './audit/execution.js';
 import { authenticateToken } from './auth/authn.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { createGuard } from './auth/guard.js';
-import { loadOrCreateSigningKey } from './auth/signing.js';
+import { loadOrCreateSigningKey, signRun } from './auth/signing.js';
+import type { SignableRun } from '@hyprbox/crds';
+import { soleLeader } from './reconcile/leader.js';
+import { startReconcilers } from './reconcilers/manager.js';
 import { AuthIndex } from './auth/index-cache.js';
 import { createAuthLimiter } from './auth/ratelimit.js';
 import type { ControllerConfig } from './config.js';
@@ -92,7 +95,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   const signingKey = loadOrCreateSigningKey(config.dataDir);
   const auditor = createAuditor({ store, file: join(config.dataDir, 'audit', 'audit.jsonl'), retentionSeconds: config.auditRetentionDays * 86_400, log });
   const guard = createGuard({
-    index, presetSecrets: (p) => index.presetSecrets.get(p), registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date(),
+    index, preset: (p) => index.presets.get(p), registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date(),
     recordExecution: (req, run) => auditor.record(executionEntry(req, run)),
   });
   const tokens = byPlural('tokens');
@@ -138,6 +141,10 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     log,
   });
   lifecycle.start();
+  const reconcilers = await startReconcilers({
+    registry, repo, cache: (r) => caches.get(r)!, leader: soleLeader, now: () => new Date(), log,
+    sign: (run) => signRun(run as unknown as SignableRun & typeof run, signingKey, { now: new Date(), ttlSeconds: 24 * 3600 }),
+  });
   ready = true;
   log.info({ url, store: store.backend, dataDir: config.dataDir }, 'controller listening');
   if (boot.kubeconfigWritten) log.info({ kubeconfig: boot.kubeconfigWritten }, 'admin credentials written');
@@ -155,6 +162,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
         ready = false;
         index.stop();
         await lifecycle.stop();
+        await reconcilers.stop();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         for (const c of caches.values()) c.stop();
         http.closeIdleConnections();

@@ -76,7 +76,7 @@ describe('hyprnode in a Debian test host', function () {
     const host = t.host;
     c = await startTestController('sqlite', ['--listen', `${host.hostAddress}:0`, '--node-grace-seconds', '3']);
     caData = Buffer.from(c.controller.caCert!).toString('base64');
-    await api('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'p' }, spec: { apply: { script: 'true' } } });
+    await api('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'p' }, spec: { apply: { script: 'true' }, params: { type: 'object', properties: { TARGET: { type: 'string' } } } } });
     const tok = await api<{ status: { token: string } }>('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: 'th-1' } } });
     token = tok.body.status.token;
     // The agent runs inside the host: Node's binary and the built repository, read-only.

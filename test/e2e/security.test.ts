@@ -74,6 +74,7 @@ describe('control-plane security', function () {
     await mustAdmin('POST', `${G}/namespaces/acme/nodes`, { apiVersion: API, kind: 'Node', metadata: { name: 'web-1' }, spec: {} });
     tokens.agent = await mintToken({ node: { namespace: 'acme', name: 'web-1' } });
     await mustAdmin('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'p1' }, spec: { apply: { script: 'true' } } });
+    await mustAdmin('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'p2' }, spec: { apply: { script: 'true' }, params: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, note: { type: 'string' } } } } });
   });
   after(async () => c?.stop());
 
@@ -144,10 +145,15 @@ describe('control-plane security', function () {
         }
         return call(who, 'POST', o.path, o.body);
       case 'update': {
-        const next = structuredClone(stored!);
-        if (sub) next.status = statusFor(cell.resource);
-        else next.metadata.labels = { touched: 'yes' };
-        return call(who, 'PUT', item, next);
+        // A reconciler may write the object's status meanwhile: like kubectl, re-read and retry on 409.
+        for (let attempt = 0; ; attempt++) {
+          const fresh = cell.resource.startsWith('tokens') || cell.resource === 'auditevents' ? stored! : (await admin('GET', `${o.path}/${o.name}`)).body;
+          const next = structuredClone(fresh);
+          if (sub) next.status = statusFor(cell.resource);
+          else next.metadata.labels = { touched: 'yes' };
+          const r = await call(who, 'PUT', item, next);
+          if (r.status !== 409 || attempt >= 3) return r;
+        }
       }
       case 'patch': {
         const patch = sub ? { status: statusFor(cell.resource) } : cell.resource === 'tokens' ? { spec: { revoked: true } } : { metadata: { labels: { touched: 'yes' } } };
@@ -289,7 +295,7 @@ describe('control-plane security', function () {
       expect(pem).to.contain('BEGIN PUBLIC KEY');
       const run = await mustAdmin('POST', `${G}/namespaces/acme/runs`, {
         apiVersion: API, kind: 'Run', metadata: { name: 'signed-1' },
-        spec: { nodeName: 'web-1', preset: 'p1', steps: [{ name: 'apply', script: 'echo hi' }], signature: 'forged', params: { b: 1, a: 2 } },
+        spec: { nodeName: 'web-1', preset: 'p2', steps: [{ name: 'apply', script: 'echo hi' }], signature: 'forged', params: { b: 1, a: 2 } },
       });
       expect(run.spec.signature).to.not.equal('forged');
       expect(verifyRun(run, pem, { now: new Date() })).to.deep.equal({ ok: true });
@@ -318,7 +324,7 @@ describe('control-plane security', function () {
 
   describe('secrets', () => {
     it('a secret param must be a reference resolved on the host, never a value', async () => {
-      await mustAdmin('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'backup' }, spec: { apply: { script: 'true' }, secretParams: ['passwordRef'] } });
+      await mustAdmin('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name: 'backup' }, spec: { apply: { script: 'true' }, params: { type: 'object', properties: { passwordRef: { type: 'string' }, repository: { type: 'string' } } }, secretParams: ['passwordRef'] } });
       const profile = (value: string) => ({ apiVersion: API, kind: 'NodeProfile', metadata: { name: uniq('sec') }, spec: { states: [{ preset: 'backup', with: { passwordRef: value, repository: '/srv' } }] } });
       const literal = await admin('POST', `${G}/namespaces/acme/nodeprofiles`, profile('hunter2'));
       expect(literal.status).to.equal(422);
@@ -338,7 +344,7 @@ describe('control-plane security', function () {
       expect(denied.status).to.equal(403);
       const anon = await call(undefined, 'DELETE', `${G}/presets/p1`);
       expect(anon.status).to.equal(401);
-      const made = await call('operator', 'POST', `${G}/namespaces/acme/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name: 'audited' }, spec: { states: [{ preset: 'p1', with: { password: 'hunter2-marker' } }] } });
+      const made = await call('operator', 'POST', `${G}/namespaces/acme/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name: 'audited' }, spec: { states: [{ preset: 'p2', with: { note: 'hunter2-marker' } }] } });
       expect(made.status).to.equal(201);
       const file = `${c.dataDir}/audit/audit.jsonl`;
       let lines: Json[] = [];

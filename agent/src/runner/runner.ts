@@ -27,7 +27,7 @@ export interface RunnerDeps {
 }
 
 const ORDER = ['precheck', 'apply', 'verify'] as const;
-const iso = (d = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const iso = (d = new Date()): string => d.toISOString();
 
 export class Runner {
   private readonly active = new Map<string, AbortController>();

@@ -40,7 +40,7 @@ export function systemdScopeAvailable(hostRoot = '/'): boolean {
   return hostRoot === '/' && existsSync('/run/systemd/system') && existsSync('/usr/bin/systemd-run');
 }
 
-const iso = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const iso = (): string => new Date().toISOString();
 
 export async function runStep(step: StepSpec, o: StepOptions): Promise<StepOutcome> {
   const startedAt = iso();

@@ -11,7 +11,7 @@ import { authorize, grantsOf, roleIn, satisfies } from './authz.js';
 import type { Grants, Principal } from './authz.js';
 import type { AuthIndex } from './index-cache.js';
 import { hashToken, newToken } from './tokens.js';
-import { secretParamCauses } from './secrets.js';
+import { paramsCauses } from './secrets.js';
 import { signRun } from './signing.js';
 import type { SigningKey } from './signing.js';
 import { runSigningPayload } from '@hyprbox/crds';
@@ -23,8 +23,8 @@ export interface GuardDeps {
   /** Audits an agent's command execution once its run has finished. */
   recordExecution?(req: Request, run: Obj): void;
   index: AuthIndex;
-  /** The secret param names of a preset (from the watch-fed preset cache), undefined if unknown. */
-  presetSecrets(preset: string): readonly string[] | undefined;
+  /** A preset by name (from the watch-fed cache), undefined if there is none. */
+  preset(name: string): Obj | undefined;
   /** Signs Runs: only runs that went through this API (and its authorization) carry a valid signature. */
   signingKey: SigningKey;
   /** How long a signed Run may be started after its last change through the API. */
@@ -89,8 +89,14 @@ export function createGuard(deps: GuardDeps): FullGuard {
         }
       }
       if (plural === 'tokens') admitToken(req, attrs, p, current as Token | undefined, next as Token | undefined);
+      if (plural === 'runs' && next) {
+        // An approval is a person's own: every name added to approvedBy must be the caller's.
+        const before = new Set(((current?.spec as { approvedBy?: string[] } | undefined)?.approvedBy) ?? []);
+        const added = (((next.spec as { approvedBy?: string[] }).approvedBy) ?? []).filter((n) => !before.has(n));
+        if (added.some((n) => n !== p.name)) deny(req, attrs, `approvals are recorded under the approver's own name (${p.name})`);
+      }
       if (next && (plural === 'nodeprofiles' || plural === 'runs')) {
-        const causes = secretParamCauses(next, (preset) => deps.presetSecrets(preset));
+        const causes = paramsCauses(next, (preset) => deps.preset(preset));
         if (causes.length) throw invalid({ plural, group: 'hyprbox.io', kind: next.kind as string }, next.metadata.name ?? '', causes);
       }
     },

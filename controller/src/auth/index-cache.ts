@@ -1,5 +1,5 @@
 // In-memory copies of the objects every request's authentication and authorization read (tokens, users, role
-// bindings, node uids, presets' secret params), fed by store watches so a request never waits on the store for them. Writes made
+// bindings, node uids, presets), fed by store watches so a request never waits on the store for them. Writes made
 // through this controller are applied at once (apply()), so a revoked token is refused on its next request;
 // another controller's writes arrive with its watch.
 import type { Logger } from 'pino';
@@ -23,8 +23,8 @@ export class AuthIndex {
   readonly bindings = new Map<string, RoleBinding>();
   /** `namespace/name` → uid of every Node. */
   readonly nodeUids = new Map<string, string>();
-  /** Preset name → names of its secret params. */
-  readonly presetSecrets = new Map<string, string[]>();
+  /** Presets by name (their params schema and secret params are checked on every profile and run write). */
+  readonly presets = new Map<string, Obj>();
   /** Last revision applied per kind/name, so a late watch event never undoes a newer direct apply. */
   private readonly revs = new Map<string, number>();
   private watches: Watch[] = [];
@@ -58,7 +58,7 @@ export class AuthIndex {
   }
 
   private clear(kind: Kind): void {
-    ({ tokens: this.tokens, users: this.users, rolebindings: this.bindings, nodes: this.nodeUids, presets: this.presetSecrets })[kind].clear();
+    ({ tokens: this.tokens, users: this.users, rolebindings: this.bindings, nodes: this.nodeUids, presets: this.presets })[kind].clear();
   }
 
   /** Records one object (or its deletion) of a kind this index keeps; other kinds are ignored. */
@@ -82,8 +82,8 @@ export class AuthIndex {
         else this.bindings.set(name, obj as unknown as RoleBinding);
         break;
       case 'presets':
-        if (deleted) this.presetSecrets.delete(name);
-        else this.presetSecrets.set(name, ((obj.spec as { secretParams?: string[] } | undefined)?.secretParams ?? []).slice());
+        if (deleted) this.presets.delete(name);
+        else this.presets.set(name, obj);
         break;
       case 'nodes': {
         const key = `${obj.metadata.namespace}/${name}`;

@@ -1,29 +1,19 @@
-// Secret params are references resolved on the host (`env:NAME`, `file:/path`), never values: a profile
-// state or a run that puts a literal into a param its preset marks secret is refused, so no secret is ever
-// stored, watched, logged or audited.
+// Params of profile states and runs, checked against their preset at every write: the preset's params schema
+// (a bad param is a 422 naming the field) and its secret params, which must be references resolved on the
+// host (`env:NAME`, `file:/path`), never values — so no secret is ever stored, watched, logged or audited.
+// The checks themselves live in catalog/params.ts; this applies them to the two kinds that carry params.
 import type { Obj } from '../api/admission.js';
 import type { StatusCause } from '../api/errors.js';
+import { paramCauses } from '../catalog/params.js';
 
-export const SECRET_REFERENCE = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/[^\0]*)$/;
-
-/** Causes for literal values given to secret params; `secretParamsOf(preset)` names them. */
-export function secretParamCauses(obj: Obj, secretParamsOf: (preset: string) => readonly string[] | undefined): StatusCause[] {
-  const causes: StatusCause[] = [];
-  const check = (preset: string | undefined, params: unknown, field: string): void => {
-    if (!preset || typeof params !== 'object' || params === null) return;
-    for (const name of secretParamsOf(preset) ?? []) {
-      const v = (params as Record<string, unknown>)[name];
-      if (v === undefined) continue;
-      if (typeof v !== 'string' || !SECRET_REFERENCE.test(v)) {
-        causes.push({
-          reason: 'FieldValueInvalid',
-          field: `${field}.${name}`,
-          message: `"${name}" is a secret of preset ${preset}: give a reference resolved on the host (env:NAME or file:/path), never the value`,
-        });
-      }
-    }
-  };
+export function paramsCauses(obj: Obj, presetOf: (name: string) => Obj | undefined): StatusCause[] {
   const spec = obj.spec as { states?: Array<{ preset?: string; with?: unknown }>; preset?: string; params?: unknown } | undefined;
+  const causes: StatusCause[] = [];
+  const check = (name: string | undefined, values: unknown, field: string): void => {
+    const preset = name ? presetOf(name) : undefined;
+    // A preset that does not exist yet is the reconciler's to report (PresetNotFound), not an admission error.
+    if (preset) causes.push(...paramCauses(preset, values ?? {}, field));
+  };
   if (obj.kind === 'NodeProfile') spec?.states?.forEach((s, i) => check(s.preset, s.with, `spec.states[${i}].with`));
   if (obj.kind === 'Run') check(spec?.preset, spec?.params, 'spec.params');
   return causes;

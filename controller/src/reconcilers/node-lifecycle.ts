@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { Reason } from '@hyprbox/crds';
 import type { Obj } from '../api/admission.js';
-import { isoSeconds } from '../api/admission.js';
+import { setCondition } from './conditions.js';
 import type { Repository } from '../api/repository.js';
 
 export interface NodeLifecycleOptions {
@@ -18,32 +18,13 @@ export interface NodeLifecycleOptions {
   log: Logger;
 }
 
-interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
-
 /** Sets the Ready condition; returns false when it already says the same (nothing to write). */
 export function setReady(node: Obj, status: 'True' | 'False', reason: string, message: string, now: Date): boolean {
-  const st = (node.status ??= {}) as { conditions?: Condition[] };
-  const conditions = (st.conditions ??= []);
-  const ready = conditions.find((c) => c.type === 'Ready');
+  const st = (node.status ??= {}) as Record<string, unknown>;
+  const ready = (st.conditions as Array<{ type: string; status: string; reason: string }> | undefined)?.find((c) => c.type === 'Ready');
+  // Liveness flips are what matter; a new message alone (the age) is not worth a write.
   if (ready && ready.status === status && ready.reason === reason) return false;
-  const next: Condition = {
-    type: 'Ready',
-    status,
-    reason,
-    message,
-    lastTransitionTime: ready && ready.status === status ? ready.lastTransitionTime : isoSeconds(now),
-    observedGeneration: node.metadata.generation ?? 1,
-  };
-  if (ready) Object.assign(ready, next);
-  else conditions.push(next);
-  return true;
+  return setCondition(st, 'Ready', status, reason, message, node.metadata.generation ?? 1, now);
 }
 
 export class NodeLifecycle {

@@ -1,0 +1,63 @@
+// Starts the reconcilers once this replica leads: informers for the kinds they read, one work queue each,
+// and the event wiring (a node change re-evaluates the profiles of its namespace, a preset change the
+// profiles using it, a run change its profile and its approval).
+import type { Logger } from 'pino';
+import type { Obj } from '../api/admission.js';
+import type { Repository } from '../api/repository.js';
+import type { Registry, Resource } from '../api/resource.js';
+import type { WatchCache } from '../api/watch-cache.js';
+import { runController } from '../reconcile/controller.js';
+import { Informer, keyOf } from '../reconcile/informer.js';
+import type { LeaderElector } from '../reconcile/leader.js';
+import { WorkQueue } from '../reconcile/queue.js';
+import { ApprovalReconciler } from './approval.js';
+import { NodeProfileReconciler } from './nodeprofile.js';
+import type { ProfileSpec } from './nodeprofile.js';
+
+export interface ManagerDeps {
+  registry: Registry;
+  repo(r: Resource): Repository;
+  cache(r: Resource): WatchCache;
+  sign(run: Obj): Obj;
+  leader: LeaderElector;
+  now(): Date;
+  log: Logger;
+}
+
+export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promise<void> }> {
+  await d.leader.campaign(() => d.log.error('lost leadership; reconcilers stop'));
+  const res = (plural: string): Resource => d.registry.byPlural('hyprbox.io', plural)!;
+  const informer = (plural: string): Informer => new Informer(d.repo(res(plural)), d.cache(res(plural)), d.log);
+  const profiles = informer('nodeprofiles');
+  const nodes = informer('nodes');
+  const presets = informer('presets');
+  const runs = informer('runs');
+  const profileQueue = new WorkQueue();
+  const approvalQueue = new WorkQueue();
+
+  const profilesIn = (ns: string | undefined): void => profiles.list(ns).forEach((p) => profileQueue.add(keyOf(p)));
+  profiles.on((p) => profileQueue.add(keyOf(p)));
+  nodes.on((n) => profilesIn(n.metadata.namespace));
+  presets.on((p) => profiles.list().filter((pr) => (pr.spec as ProfileSpec).states?.some((s) => s.preset === p.metadata.name)).forEach((pr) => profileQueue.add(keyOf(pr))));
+  runs.on((r) => {
+    approvalQueue.add(keyOf(r));
+    const profile = r.metadata.labels?.['hyprbox.io/profile'];
+    if (profile) profileQueue.add(`${r.metadata.namespace}/${profile}`);
+  });
+  for (const i of [presets, nodes, runs, profiles]) await i.start();
+
+  const np = new NodeProfileReconciler({
+    profiles, nodes, presets, runs,
+    repos: { profiles: d.repo(res('nodeprofiles')), findings: d.repo(res('findings')), runs: d.repo(res('runs')) },
+    sign: d.sign, now: d.now, log: d.log.child({ reconciler: 'nodeprofile' }),
+  });
+  const approval = new ApprovalReconciler({ runs, profiles, repo: d.repo(res('runs')), log: d.log.child({ reconciler: 'approval' }) });
+  const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log)];
+  return {
+    async stop() {
+      for (const i of [profiles, nodes, presets, runs]) i.stop();
+      await Promise.all(controllers.map((c) => c.stop()));
+      await d.leader.resign();
+    },
+  };
+}

@@ -1,0 +1,218 @@
+// The NodeProfile reconciler: for each profile × matching node × state, evaluate the preset's check against
+// the node's probe results; drift opens `drift.<preset>` keyed `<profile>/<state>`, compliance resolves it,
+// unknown opens an INFO `probe.unknown` and counts as neither. Drift gets a Run when the remediation mode,
+// the risk policy, the node (not cordoned) and the rollout (canary first, maxParallel, paused after a failure)
+// allow it; otherwise the Run waits for a person. Status is patched whatever happens.
+import type { Logger } from 'pino';
+import type { Obj } from '../api/admission.js';
+import type { Repository } from '../api/repository.js';
+import { labelSelectorFromObject, matchesLabels } from '../api/selectors.js';
+import type { LabelSelectorObject } from '../api/selectors.js';
+import type { Informer } from '../reconcile/informer.js';
+import type { Result } from '../reconcile/controller.js';
+import { evaluateCheck } from './check.js';
+import type { Verdict } from './check.js';
+import { ensureFinding, findingName, resolveFinding } from './findings.js';
+import { approvalsNeeded, autoApproved, createRun, runLabels } from './runs.js';
+import type { PresetSpec, Remediation } from './runs.js';
+import { setCondition } from './conditions.js';
+
+export interface ProfileSpec {
+  nodeSelector?: LabelSelectorObject;
+  nodeNames?: string[];
+  states: Array<{ name?: string; preset: string; with?: Record<string, unknown>; severity?: 'INFO' | 'WARN' | 'CRITICAL' }>;
+  remediation?: Remediation;
+  rollout?: { canary?: number; maxParallel?: number; maxFailures?: number };
+  suspend?: boolean;
+}
+
+export interface NodeProfileDeps {
+  profiles: Informer;
+  nodes: Informer;
+  presets: Informer;
+  runs: Informer;
+  repos: { profiles: Repository; findings: Repository; runs: Repository };
+  sign(run: Obj): Obj;
+  now(): Date;
+  log: Logger;
+}
+
+const FINAL = new Set(['Succeeded', 'Failed', 'Cancelled', 'RolledBack']);
+/** Annotation a person sets (e.g. `hyprbox rollout resume`) to resume a paused rollout. */
+export const RESUME_ANNOTATION = 'hyprbox.io/rollout-resumed-at';
+
+type NodeState = 'compliant' | 'drifted' | 'unknown' | 'remediating' | 'failed';
+
+export function matchesProfile(spec: ProfileSpec, node: Obj): boolean {
+  if (spec.nodeNames?.length) return spec.nodeNames.includes(node.metadata.name!);
+  if (!spec.nodeSelector) return false;
+  return matchesLabels(labelSelectorFromObject(spec.nodeSelector), node.metadata.labels);
+}
+
+export class NodeProfileReconciler {
+  readonly name = 'nodeprofile';
+  constructor(private readonly d: NodeProfileDeps) {}
+
+  async reconcile(key: string): Promise<Result | void> {
+    const [ns, name] = key.split('/') as [string, string];
+    const profile = this.d.profiles.get(key);
+    const now = this.d.now();
+    if (!profile || profile.metadata.deletionTimestamp) return this.forget(ns, name, now);
+    const spec = profile.spec as ProfileSpec;
+    const status = structuredClone((profile.status ?? {}) as Record<string, unknown>);
+    const gen = profile.metadata.generation ?? 1;
+    try {
+      if (spec.suspend) {
+        setCondition(status, 'Ready', 'False', 'Suspended', 'the profile is suspended: nothing is evaluated or run', gen, now);
+        return;
+      }
+      const nodes = this.d.nodes.list(ns).filter((n) => matchesProfile(spec, n)).sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
+      const runs = this.d.runs.list(ns).filter((r) => r.metadata.labels?.['hyprbox.io/profile'] === name);
+      const paused = this.rolloutPaused(profile, runs);
+      const active = runs.filter((r) => !FINAL.has(phaseOf(r))).length;
+      const succeeded = runs.filter((r) => phaseOf(r) === 'Succeeded').length;
+      const rollout = { canary: spec.rollout?.canary ?? 1, maxParallel: spec.rollout?.maxParallel ?? 1 };
+      let budget = Math.max(0, rollout.maxParallel - active);
+      let canaryLeft = Math.max(0, rollout.canary - succeeded - active);
+      const canaryPending = succeeded < rollout.canary;
+      const perNode: Array<{ name: string; state: NodeState; message: string }> = [];
+      const counts = { compliant: 0, drifted: 0, unknown: 0, remediating: 0, failed: 0 };
+      let requeue: number | undefined;
+
+      for (const node of nodes) {
+        const nodeName = node.metadata.name!;
+        let worst: NodeState = 'compliant';
+        let msg = 'every state is compliant';
+        for (const state of spec.states) {
+          const stateName = state.name ?? state.preset;
+          const fkey = `${name}/${stateName}`;
+          const preset = this.d.presets.get(state.preset);
+          const verdict: Verdict = preset
+            ? evaluateCheck({ name: state.preset, ...((preset.spec ?? {}) as PresetSpec) }, (node.status as { probes?: Record<string, { state?: string }> } | undefined)?.probes)
+            : { state: 'unknown', reason: `preset ${state.preset} does not exist` };
+          const lastRun = runs.filter((r) => r.metadata.labels?.['hyprbox.io/node'] === nodeName && r.metadata.labels?.['hyprbox.io/state'] === runLabels(name, nodeName, stateName)['hyprbox.io/state'])
+            .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion)).pop();
+          const driftType = `drift.${state.preset}`;
+          if (verdict.state === 'unknown') {
+            await ensureFinding(this.d.repos.findings, ns, { nodeName, type: 'probe.unknown', key: fkey, severity: 'INFO', source: 'drift', message: verdict.reason, profile: name }, 'Open', now);
+            worst = rank(worst, 'unknown');
+            msg = verdict.reason;
+            continue;
+          }
+          await resolveFinding(this.d.repos.findings, ns, nodeName, 'probe.unknown', fkey, now, 'the probes answer again');
+          if (verdict.state === 'compliant') {
+            await resolveFinding(this.d.repos.findings, ns, nodeName, driftType, fkey, now, lastRun && phaseOf(lastRun) === 'Succeeded' ? `resolved by run ${lastRun.metadata.name}` : 'compliant');
+            continue;
+          }
+          // Drifted.
+          const message = `drifted from ${state.preset}: ${verdict.mismatches.map((m) => `${m.field} is ${JSON.stringify(m.actual)}, want ${JSON.stringify(m.expected)}`).join('; ')}`;
+          const fspec = { nodeName, type: driftType, key: fkey, severity: state.severity ?? 'WARN', source: 'drift' as const, message, profile: name, recommendation: { preset: state.preset }, details: { mismatches: verdict.mismatches } };
+          const runPhase = lastRun ? phaseOf(lastRun) : undefined;
+          if (lastRun && runPhase && !FINAL.has(runPhase)) {
+            await ensureFinding(this.d.repos.findings, ns, fspec, runPhase === 'AwaitingApproval' ? 'AwaitingApproval' : 'Remediating', now, { runRef: lastRun.metadata.name! });
+            worst = rank(worst, 'remediating');
+            msg = `run ${lastRun.metadata.name} is ${runPhase}`;
+            continue;
+          }
+          if (lastRun && runPhase && runPhase !== 'Succeeded' && paused) {
+            // Paused after a failure: the finding says so, and nothing runs until a person resumes.
+            await ensureFinding(this.d.repos.findings, ns, fspec, 'Failed', now, { runRef: lastRun.metadata.name! });
+            worst = rank(worst, 'failed');
+            msg = `run ${lastRun.metadata.name} ${runPhase}: ${(lastRun.status as { message?: string } | undefined)?.message ?? ''}`;
+            continue;
+          }
+          // A failed run within the profile's maxFailures budget is retried (bounded: the budget runs out).
+          const checked = [...Object.keys(((preset?.spec as PresetSpec | undefined)?.check?.probes) ?? {}), ...((preset?.spec as PresetSpec | undefined)?.check?.script ? [`check.${state.preset}`] : [])];
+          if (lastRun && runPhase === 'Succeeded' && !freshAfter(node, lastRun, checked)) {
+            // Verify passed; wait for a probe taken after the run before judging.
+            await ensureFinding(this.d.repos.findings, ns, fspec, 'Remediating', now, { runRef: lastRun.metadata.name! });
+            worst = rank(worst, 'remediating');
+            msg = `waiting for a fresh probe after run ${lastRun.metadata.name}`;
+            requeue = 2000;
+            continue;
+          }
+          worst = rank(worst, 'drifted');
+          msg = message;
+          const mode = spec.remediation?.mode ?? 'auto';
+          const blocked = mode === 'observe' ? 'observe mode: findings only'
+            : (node.spec as { paused?: boolean } | undefined)?.paused ? 'the node is cordoned'
+            : paused ? 'the rollout is paused after a failure'
+            : lastRun && runPhase === 'Succeeded' ? `run ${lastRun.metadata.name} succeeded but the state is still drifted; a person must look`
+            : !preset ? 'no preset'
+            : budget <= 0 ? 'waiting for a rollout slot (maxParallel)'
+            : canaryPending && canaryLeft <= 0 ? 'waiting for the canary to succeed'
+            : undefined;
+          if (lastRun && runPhase === 'Succeeded') {
+            // Verify passed but a probe taken afterwards still shows drift: the run did not fix it.
+            await this.d.repos.runs.update({ ...lastRun, status: { ...(lastRun.status as object), phase: 'Failed', message: 'verify passed, but a fresh probe afterwards still shows the state drifted' } }, Number(lastRun.metadata.resourceVersion)).catch(() => undefined);
+          }
+          if (blocked) {
+            await ensureFinding(this.d.repos.findings, ns, { ...fspec, message: `${message} (${blocked})` }, lastRun && runPhase === 'Succeeded' ? 'Failed' : 'Open', now);
+            if (budget <= 0 || (canaryPending && canaryLeft <= 0)) requeue = 5000;
+            continue;
+          }
+          const presetSpec = preset!.spec as PresetSpec;
+          const remediation = spec.remediation ?? {};
+          const auto = autoApproved(presetSpec.risk, remediation);
+          const run = await createRun({
+            runs: this.d.repos.runs, namespace: ns, preset: preset!, profile: name, state: stateName, nodeName,
+            params: state.with ?? {}, finding: findingName(nodeName, driftType, fkey), autoApprove: auto, now, sign: this.d.sign,
+          });
+          budget -= 1;
+          if (canaryPending) canaryLeft -= 1;
+          await ensureFinding(this.d.repos.findings, ns, fspec, auto ? 'Remediating' : 'AwaitingApproval', now, { runRef: run.metadata.name! });
+          this.d.log.info({ profile: key, node: nodeName, run: run.metadata.name, auto, approvals: approvalsNeeded(presetSpec.risk, remediation) }, 'run created');
+        }
+        counts[worst] += 1;
+        perNode.push({ name: nodeName, state: worst, message: msg.slice(0, 1024) });
+      }
+      Object.assign(status, { matched: nodes.length, ...counts, nodes: perNode, health: counts.failed || counts.drifted ? 'critical' : counts.unknown || counts.remediating ? 'warning' : 'healthy' });
+      if (paused) setCondition(status, 'Stalled', 'True', 'RolloutPaused', 'a run failed: the rollout is paused until a person resumes it', gen, now);
+      else setCondition(status, 'Stalled', 'False', 'Progressing', 'the rollout is not paused', gen, now);
+      setCondition(status, 'Degraded', counts.failed || counts.drifted ? 'True' : 'False', counts.failed ? 'Failed' : counts.drifted ? 'Drifted' : 'Compliant', `${counts.compliant}/${nodes.length} nodes compliant`, gen, now);
+      setCondition(status, 'Ready', counts.compliant === nodes.length ? 'True' : 'False', counts.compliant === nodes.length ? 'Compliant' : 'Reconciling', `${counts.compliant} compliant, ${counts.drifted} drifted, ${counts.unknown} unknown, ${counts.remediating} remediating, ${counts.failed} failed`, gen, now);
+      return requeue !== undefined ? { requeueAfterMs: requeue } : undefined;
+    } finally {
+      status.observedGeneration = gen;
+      await this.patchStatus(key, status);
+    }
+  }
+
+  /** Paused when a run of this profile failed after the last resume. */
+  private rolloutPaused(profile: Obj, runs: Obj[]): boolean {
+    const resumed = Date.parse(profile.metadata.annotations?.[RESUME_ANNOTATION] ?? '') || 0;
+    const maxFailures = (profile.spec as ProfileSpec).rollout?.maxFailures ?? 0;
+    const failures = runs.filter((r) => ['Failed', 'RolledBack'].includes(phaseOf(r)) && Date.parse((r.status as { finishedAt?: string } | undefined)?.finishedAt ?? r.metadata.creationTimestamp ?? '') > resumed);
+    return failures.length > maxFailures;
+  }
+
+  private async patchStatus(key: string, status: Record<string, unknown>): Promise<void> {
+    const [ns, name] = key.split('/') as [string, string];
+    const current = await this.d.repos.profiles.get(ns, name);
+    if (!current || JSON.stringify(current.status) === JSON.stringify(status)) return;
+    await this.d.repos.profiles.update({ ...current, status }, Number(current.metadata.resourceVersion));
+  }
+
+  /** A deleted profile leaves no open drift findings behind. */
+  private async forget(ns: string, name: string, now: Date): Promise<void> {
+    const { items } = await this.d.repos.findings.list({ namespace: ns, filter: (f) => (f.spec as { profile?: string }).profile === name && (f.status as { phase?: string } | undefined)?.phase !== 'Resolved' });
+    for (const f of items) {
+      const s = f.spec as { nodeName: string; type: string; key: string };
+      await resolveFinding(this.d.repos.findings, ns, s.nodeName, s.type, s.key, now, `profile ${name} was deleted`);
+    }
+  }
+}
+
+const phaseOf = (r: Obj): string => (r.status as { phase?: string } | undefined)?.phase ?? 'Pending';
+
+const ORDER: NodeState[] = ['compliant', 'unknown', 'remediating', 'drifted', 'failed'];
+const rank = (a: NodeState, b: NodeState): NodeState => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a);
+
+/** Whether every probe the check reads was observed after the run finished (agents report milliseconds). */
+function freshAfter(node: Obj, run: Obj, fields: string[]): boolean {
+  const finished = Date.parse((run.status as { finishedAt?: string } | undefined)?.finishedAt ?? '');
+  if (!Number.isFinite(finished) || fields.length === 0) return false;
+  const probes = (node.status as { probes?: Record<string, { observedAt?: string }> } | undefined)?.probes ?? {};
+  return fields.every((f) => Date.parse(probes[f]?.observedAt ?? '') > finished);
+}
+

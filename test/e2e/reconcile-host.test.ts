@@ -1,0 +1,154 @@
+// The loop end to end on a Debian test host: a NodeProfile's drift opens a finding, an auto-approved SAFE run
+// fixes it and the finding resolves; a CONFIRM run waits for a person; a DANGEROUS run never starts
+// unapproved; a verify failure rolls back and pauses the rollout; a cordoned node gets findings but no runs.
+import type { ChildProcess } from 'node:child_process';
+import { expect } from 'chai';
+import type { Finding, NodeProfile, Run } from '@hyprbox/crds';
+import { startTestController } from '../lib/controller.js';
+import type { TestController } from '../lib/controller.js';
+import { repoPath } from '../lib/paths.js';
+import { useTestHost } from '../lib/testhost.js';
+import { until } from '../lib/wait.js';
+
+const G = '/apis/hyprbox.io/v1alpha1';
+const API = 'hyprbox.io/v1alpha1';
+const NS = `${G}/namespaces/default`;
+
+/** A preset that turns sshd password authentication off with a drop-in file (SAFE here for the test). */
+const pwPreset = (name: string, risk: string, verify = 'grep -q "^PasswordAuthentication no" /etc/ssh/sshd_config.d/00-hyprbox.conf') => ({
+  apiVersion: API, kind: 'Preset', metadata: { name },
+  spec: {
+    risk,
+    check: { probes: { 'sshd.passwordAuthentication': 'no' } },
+    precheck: { script: 'test -d /etc/ssh/sshd_config.d' },
+    apply: { script: 'cp -p /etc/ssh/sshd_config.d/00-hyprbox.conf /root/00-hyprbox.conf.bak 2>/dev/null || true\nprintf "PasswordAuthentication no\\n" > /etc/ssh/sshd_config.d/00-hyprbox.conf' },
+    verify: { script: verify },
+    rollback: { script: 'if [ -e /root/00-hyprbox.conf.bak ]; then mv /root/00-hyprbox.conf.bak /etc/ssh/sshd_config.d/00-hyprbox.conf; else rm -f /etc/ssh/sshd_config.d/00-hyprbox.conf; fi' },
+    resolves: ['ssh.password-auth-enabled'],
+  },
+});
+
+describe('the reconcile loop on a Debian test host', function () {
+  this.timeout(240_000);
+  const t = useTestHost({ network: true, name: 'rh-1' });
+  let c: TestController;
+  let agent: ChildProcess | undefined;
+  let n = 0;
+
+  const api = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; body: T }> => {
+    const res = await c.api(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': type } } : {}) });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+  };
+  const findings = async (): Promise<Finding[]> => (await api<{ items: Finding[] }>('GET', `${NS}/findings`)).body.items;
+  const runsOf = async (profile: string): Promise<Run[]> => (await api<{ items: Run[] }>('GET', `${NS}/runs?labelSelector=hyprbox.io%2Fprofile%3D${profile}`)).body.items;
+  const profileStatus = async (name: string) => (await api<NodeProfile>('GET', `${NS}/nodeprofiles/${name}`)).body.status;
+  const drift = async (preset: string, profile: string): Promise<Finding | undefined> => (await findings()).find((f) => f.spec.type === `drift.${preset}` && f.spec.nodeName === 'rh-1' && f.spec.key === `${profile}/${preset}`);
+  const applyProfile = async (preset: string, remediation: Record<string, unknown>): Promise<string> => {
+    const name = `prof-${++n}`;
+    const r = await api('POST', `${NS}/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name }, spec: { nodeNames: ['rh-1'], states: [{ preset }], remediation } });
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    return name;
+  };
+  const removeProfile = (name: string) => api('DELETE', `${NS}/nodeprofiles/${name}`);
+  const resetHost = async (): Promise<void> => {
+    await t.host.exec(['rm', '-f', '/etc/ssh/sshd_config.d/00-hyprbox.conf', '/root/00-hyprbox.conf.bak']);
+    await until('password auth back to yes', async () => {
+      const node = await api<{ status?: { probes?: Record<string, { value?: unknown }> } }>('GET', `${NS}/nodes/rh-1`);
+      return node.body.status?.probes?.['sshd.passwordAuthentication']?.value === 'yes';
+    }, 30_000);
+  };
+
+  before(async function () {
+    this.timeout(30 * 60_000);
+    c = await startTestController('sqlite', ['--listen', `${t.host.hostAddress}:0`]);
+    for (const [name, risk] of [['pw-safe', 'SAFE'], ['pw-confirm', 'CONFIRM'], ['pw-danger', 'DANGEROUS']] as const) {
+      expect((await api('POST', `${G}/presets`, pwPreset(name, risk))).status).to.equal(201);
+    }
+    expect((await api('POST', `${G}/presets`, pwPreset('pw-badverify', 'SAFE', 'false'))).status).to.equal(201);
+    const tok = await api<{ status: { token: string } }>('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: 'rh-1' } } });
+    await t.host.bind(process.execPath, '/usr/local/bin/node');
+    await t.host.bind(repoPath(), '/opt/hyprbox');
+    agent = t.host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
+      env: { HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: tok.body.status.token, HYPRBOX_NODE_NAME: 'rh-1', HYPRBOX_CA_DATA: Buffer.from(c.controller.caCert!).toString('base64'), HYPRBOX_HEARTBEAT_INTERVAL: '2s', HYPRBOX_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    await until('the node to report sshd', async () => {
+      const node = await api<{ status?: { probes?: Record<string, { value?: unknown }> } }>('GET', `${NS}/nodes/rh-1`);
+      return node.body.status?.probes?.['sshd.passwordAuthentication']?.value === 'yes';
+    }, 60_000);
+  });
+  after(async () => {
+    agent?.kill('SIGKILL');
+    await c?.stop();
+  });
+
+  it('drift opens a finding, an auto-approved SAFE run fixes it, and the finding resolves', async () => {
+    const p = await applyProfile('pw-safe', { mode: 'auto', autoApproveUpTo: 'SAFE' });
+    await until('a drift finding', async () => (await drift('pw-safe', p)) !== undefined, 30_000);
+    await until('the finding resolved by the run', async () => (await drift('pw-safe', p))?.status?.phase === 'Resolved', 60_000);
+    const runs = await runsOf(p);
+    expect(runs).to.have.length(1);
+    expect(runs[0]!.status!.phase).to.equal('Succeeded');
+    expect(runs[0]!.spec.steps!.map((s) => s.name)).to.deep.equal(['precheck', 'apply', 'verify', 'rollback']);
+    expect(t.host.readFile('/etc/ssh/sshd_config.d/00-hyprbox.conf')).to.equal('PasswordAuthentication no\n');
+    await until('the profile compliant', async () => (await profileStatus(p))?.compliant === 1, 30_000);
+    await removeProfile(p);
+    await resetHost();
+  });
+
+  it('a CONFIRM run waits for a person, then runs once approved', async () => {
+    const p = await applyProfile('pw-confirm', { mode: 'auto', autoApproveUpTo: 'SAFE' });
+    await until('a run awaiting approval', async () => (await runsOf(p))[0]?.status?.phase === 'AwaitingApproval', 30_000);
+    expect((await drift('pw-confirm', p))?.status?.phase).to.equal('AwaitingApproval');
+    const run = (await runsOf(p))[0]!;
+    // Approving in someone else's name is refused.
+    const forged = await api('PATCH', `${NS}/runs/${run.metadata!.name}`, { spec: { approvedBy: ['someone-else'] } }, 'application/merge-patch+json');
+    expect(forged.status).to.equal(403);
+    expect((await api('PATCH', `${NS}/runs/${run.metadata!.name}`, { spec: { approvedBy: ['admin'] } }, 'application/merge-patch+json')).status).to.equal(200);
+    await until('the finding resolved', async () => (await drift('pw-confirm', p))?.status?.phase === 'Resolved', 60_000);
+    await removeProfile(p);
+    await resetHost();
+  });
+
+  it('a DANGEROUS run never starts unapproved, even when the profile auto-approves up to CONFIRM', async () => {
+    const p = await applyProfile('pw-danger', { mode: 'auto', autoApproveUpTo: 'CONFIRM' });
+    await until('a run', async () => (await runsOf(p)).length === 1, 30_000);
+    const run = (await runsOf(p))[0]!;
+    expect(run.status!.phase).to.equal('AwaitingApproval');
+    expect(run.spec.risk).to.equal('DANGEROUS');
+    expect((await t.host.exec(['test', '-e', '/etc/ssh/sshd_config.d/00-hyprbox.conf'])).code).to.equal(1);
+    // Cancelled before anyone approved: it never ran.
+    await api('PATCH', `${NS}/runs/${run.metadata!.name}`, { spec: { cancel: true } }, 'application/merge-patch+json');
+    await until('cancelled', async () => (await runsOf(p))[0]?.status?.phase === 'Cancelled', 30_000);
+    expect((await t.host.exec(['test', '-e', '/etc/ssh/sshd_config.d/00-hyprbox.conf'])).code).to.equal(1);
+    await removeProfile(p);
+  });
+
+  it('a verify failure rolls back and pauses the rollout until a person resumes it', async () => {
+    const p = await applyProfile('pw-badverify', { mode: 'auto', autoApproveUpTo: 'SAFE' });
+    await until('the run rolled back', async () => (await runsOf(p))[0]?.status?.phase === 'RolledBack', 60_000);
+    expect((await t.host.exec(['test', '-e', '/etc/ssh/sshd_config.d/00-hyprbox.conf'])).code).to.equal(1);
+    await until('the rollout paused', async () => (await profileStatus(p))?.conditions?.some((x) => x.type === 'Stalled' && x.status === 'True' && x.reason === 'RolloutPaused') === true, 30_000);
+    expect((await drift('pw-badverify', p))?.status?.phase).to.equal('Failed');
+    // Nothing loops: no second run while paused.
+    const before = (await runsOf(p)).length;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await runsOf(p)).length).to.equal(before);
+    await removeProfile(p);
+  });
+
+  it('a cordoned node gets findings but no runs; observe mode only reports', async () => {
+    expect((await api('PATCH', `${NS}/nodes/rh-1`, { spec: { paused: true } }, 'application/merge-patch+json')).status).to.equal(200);
+    const p = await applyProfile('pw-safe', { mode: 'auto', autoApproveUpTo: 'SAFE' });
+    await until('the drift finding', async () => (await drift('pw-safe', p))?.status?.phase === 'Open', 30_000);
+    expect((await drift('pw-safe', p))!.spec.message).to.contain('cordoned');
+    expect(await runsOf(p)).to.have.length(0);
+    await removeProfile(p);
+    await api('PATCH', `${NS}/nodes/rh-1`, { spec: { paused: false } }, 'application/merge-patch+json');
+    const o = await applyProfile('pw-safe', { mode: 'observe' });
+    await until('the observe finding', async () => ((await drift('pw-safe', o))?.spec.message ?? '').includes('observe mode'), 30_000);
+    expect(await runsOf(o)).to.have.length(0);
+    await removeProfile(o);
+  });
+});
