@@ -16,6 +16,7 @@ import { createHostAccess, diskProbe, packagesProbe, servicesProbe, sshdProbe } 
 import { Runner } from './runner/runner.js';
 import { AgentState } from './runner/state.js';
 import { Scanner } from './scanner.js';
+import { CheckScripts } from './checks.js';
 
 export const AGENT_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -87,7 +88,9 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
   let lastWrittenAt = 0;
   let inventory: { inventory: Inventory; metrics: Metrics } = { inventory: {}, metrics: {} };
   const host = createHostAccess(config.hostRoot);
-  const scanner = new Scanner([sshdProbe, diskProbe, packagesProbe(WATCHED_PACKAGES), servicesProbe(WATCHED_SERVICES)], host, {
+  const checks = new CheckScripts({ signingKey, hostRoot: config.hostRoot, log });
+  const probes = [sshdProbe, diskProbe, packagesProbe(WATCHED_PACKAGES), servicesProbe(WATCHED_SERVICES), checks];
+  const scanner = new Scanner(probes, host, {
     scanMs: config.scanMs,
     log,
     onChange: () => (dirty = true),
@@ -138,8 +141,12 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
   inventory = await collectInventory((what, err) => log.warn({ what, err: err.message }, 'could not read host inventory (is /proc mounted?)'));
   await scanner.start();
   const runner = signingKey
-    ? new Runner({ api, state, config, log, signingKey, afterRun: () => void scanner.scan([sshdProbe, diskProbe, packagesProbe(WATCHED_PACKAGES), servicesProbe(WATCHED_SERVICES)]) })
+    ? new Runner({ api, state, config, log, signingKey, afterRun: () => void scanner.scan(probes) })
     : undefined;
+  // The node's own object says which check scripts to run; follow it.
+  const nodeWatch = api.watchOwnNode((node) => {
+    if (checks.update(node)) void scanner.scan([checks]);
+  }, (err) => failed('node watch', err));
   const loops = [heartbeat(), inventoryLoop(), statusLoop()];
   if (runner) {
     void (async () => {
@@ -160,6 +167,7 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
   return {
     async stop() {
       stop.abort();
+      await nodeWatch.stop();
       await runner?.stop();
       await scanner.stop();
       await Promise.allSettled(loops);

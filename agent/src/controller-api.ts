@@ -59,6 +59,32 @@ export class ControllerApi {
     await this.custom.patchNamespacedCustomObjectStatus({ ...this.ns('nodes'), name: this.c.nodeName, body: { status } }, merge);
   }
 
+  /** Follows this node's own Node object (the server shows an agent only its own); relists on errors. */
+  watchOwnNode(onNode: (node: Node) => void, onError: (err: unknown) => void): { stop(): Promise<void> } {
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.c.namespace}/nodes`;
+    const inf = k8s.makeInformer<k8s.KubernetesObject>(this.kc, path, async () => {
+      const list = (await this.custom.listNamespacedCustomObject({ ...this.ns('nodes') })) as { items: k8s.KubernetesObject[]; metadata: { resourceVersion: string } };
+      return { apiVersion: `${GROUP}/${VERSION}`, kind: 'NodeList', metadata: list.metadata, items: list.items };
+    });
+    let stopped = false;
+    const handle = (o: k8s.KubernetesObject): void => {
+      if (o.metadata?.name === this.c.nodeName) onNode(o as unknown as Node);
+    };
+    inf.on('add', handle);
+    inf.on('update', handle);
+    inf.on('error', (err: unknown) => {
+      onError(err);
+      if (!stopped) setTimeout(() => void inf.start().catch(() => undefined), 5000).unref();
+    });
+    void inf.start().catch(onError);
+    return {
+      stop: async () => {
+        stopped = true;
+        await inf.stop();
+      },
+    };
+  }
+
   async listRuns(): Promise<{ items: Run[]; resourceVersion: string }> {
     const list = (await this.custom.listNamespacedCustomObject({ ...this.ns('runs'), fieldSelector: `spec.nodeName=${this.c.nodeName}` })) as { items: Run[]; metadata: { resourceVersion: string } };
     return { items: list.items, resourceVersion: list.metadata.resourceVersion };

@@ -1,6 +1,7 @@
 // The controller process: opens the store, makes sure `default` exists, bootstraps the admin credential,
 // starts one watch cache per resource and serves the API until stopped. stop() drains: it ends every
 // watch, closes connections and then the store.
+import { sign as cryptoSign } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -144,6 +145,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   const reconcilers = await startReconcilers({
     registry, repo, cache: (r) => caches.get(r)!, leader: soleLeader, now: () => new Date(), log,
     sign: (run) => signRun(run as unknown as SignableRun & typeof run, signingKey, { now: new Date(), ttlSeconds: 24 * 3600 }),
+    signPayload: (payload) => cryptoSign(null, Buffer.from(payload), signingKey.privateKey).toString('base64'),
   });
   ready = true;
   log.info({ url, store: store.backend, dataDir: config.dataDir }, 'controller listening');

@@ -176,3 +176,11 @@ function write(value: unknown, stack: Set<object>): string {
   stack.delete(value);
   return out;
 }
+
+/**
+ * What the controller signs for a check script it assigns to a node: the node (namespace, name, uid), the
+ * preset, the script, its timeout and params. An agent runs a check only when this verifies.
+ */
+export function checkSigningPayload(node: { metadata: { namespace?: string; name?: string; uid?: string } }, c: { preset: string; script: string; timeoutSeconds: number; params: Record<string, unknown> }): string {
+  return canonicalJson({ node: `${node.metadata.namespace ?? ''}/${node.metadata.name ?? ''}`, uid: node.metadata.uid ?? null, preset: c.preset, script: c.script, timeoutSeconds: c.timeoutSeconds, params: c.params });
+}

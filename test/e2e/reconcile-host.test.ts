@@ -66,6 +66,17 @@ describe('the reconcile loop on a Debian test host', function () {
       expect((await api('POST', `${G}/presets`, pwPreset(name, risk))).status).to.equal(201);
     }
     expect((await api('POST', `${G}/presets`, pwPreset('pw-badverify', 'SAFE', 'false'))).status).to.equal(201);
+    const motd = {
+      apiVersion: API, kind: 'Preset', metadata: { name: 'motd' },
+      spec: {
+        risk: 'SAFE',
+        params: { type: 'object', required: ['text'], properties: { text: { type: 'string' } }, additionalProperties: false },
+        check: { script: 'if [ "$(cat /etc/motd 2>/dev/null)" = "$text" ]; then exit 0; else exit 1; fi', timeoutSeconds: 10 },
+        apply: { script: 'printf "%s\n" "$text" > /etc/motd' },
+        verify: { script: '[ "$(cat /etc/motd)" = "$text" ]' },
+      },
+    };
+    expect((await api('POST', `${G}/presets`, motd)).status).to.equal(201);
     const tok = await api<{ status: { token: string } }>('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: 'rh-1' } } });
     await t.host.bind(process.execPath, '/usr/local/bin/node');
     await t.host.bind(repoPath(), '/opt/hyprbox');
@@ -95,6 +106,32 @@ describe('the reconcile loop on a Debian test host', function () {
     await until('the profile compliant', async () => (await profileStatus(p))?.compliant === 1, 30_000);
     await removeProfile(p);
     await resetHost();
+  });
+
+  it("a preset's check script, assigned and signed by the controller, drives drift and its fix", async () => {
+    const p = `prof-${++n}`;
+    const bad = await api('POST', `${NS}/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name: p }, spec: { nodeNames: ['rh-1'], states: [{ preset: 'motd', with: { txt: 'typo' } }] } });
+    expect(bad.status).to.equal(422);
+    expect(JSON.stringify(bad.body)).to.contain('spec.states[0].with');
+    const r = await api('POST', `${NS}/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name: p }, spec: { nodeNames: ['rh-1'], states: [{ preset: 'motd', with: { text: 'managed by hyprbox; $(touch /root/injected)' } }], remediation: { mode: 'auto', autoApproveUpTo: 'SAFE' } } });
+    expect(r.status).to.equal(201);
+    await until('the motd finding resolved by a run', async () => {
+      const f = (await findings()).find((x) => x.spec.type === 'drift.motd' && x.spec.key === `${p}/motd`);
+      return f?.status?.phase === 'Resolved';
+    }, 60_000);
+    expect(t.host.readFile('/etc/motd')).to.equal('managed by hyprbox; $(touch /root/injected)\n');
+    // Params are data: nothing in them was executed.
+    expect((await t.host.exec(['test', '-e', '/root/injected'])).code).to.equal(1);
+    await removeProfile(p);
+  });
+
+  it('refuses a check script that the controller did not sign', async () => {
+    const forged = JSON.stringify([{ preset: 'evil', script: 'touch /root/pwned-check', timeoutSeconds: 5, params: {}, signature: Buffer.alloc(64).toString('base64') }]);
+    await api('PATCH', `${NS}/nodes/rh-1`, { metadata: { annotations: { 'hyprbox.io/checks': forged } } }, 'application/merge-patch+json');
+    // Whatever the agent saw meanwhile, the forged script never ran, and the controller put its own list back.
+    await until('the annotation restored', async () => ((await api<{ metadata: { annotations?: Record<string, string> } }>('GET', `${NS}/nodes/rh-1`)).body.metadata.annotations?.['hyprbox.io/checks'] ?? '') !== forged, 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await t.host.exec(['test', '-e', '/root/pwned-check'])).code).to.equal(1);
   });
 
   it('a CONFIRM run waits for a person, then runs once approved', async () => {

@@ -11,6 +11,7 @@ import { Informer, keyOf } from '../reconcile/informer.js';
 import type { LeaderElector } from '../reconcile/leader.js';
 import { WorkQueue } from '../reconcile/queue.js';
 import { ApprovalReconciler } from './approval.js';
+import { NodeChecksReconciler } from './node-checks.js';
 import { NodeProfileReconciler } from './nodeprofile.js';
 import type { ProfileSpec } from './nodeprofile.js';
 
@@ -19,6 +20,8 @@ export interface ManagerDeps {
   repo(r: Resource): Repository;
   cache(r: Resource): WatchCache;
   sign(run: Obj): Obj;
+  /** Signs a payload with the controller's key (base64 ed25519). */
+  signPayload(payload: string): string;
   leader: LeaderElector;
   now(): Date;
   log: Logger;
@@ -34,11 +37,23 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
   const runs = informer('runs');
   const profileQueue = new WorkQueue();
   const approvalQueue = new WorkQueue();
+  const checksQueue = new WorkQueue();
+  const nodesIn = (ns: string | undefined): void => nodes.list(ns).forEach((n) => checksQueue.add(keyOf(n)));
 
   const profilesIn = (ns: string | undefined): void => profiles.list(ns).forEach((p) => profileQueue.add(keyOf(p)));
-  profiles.on((p) => profileQueue.add(keyOf(p)));
-  nodes.on((n) => profilesIn(n.metadata.namespace));
-  presets.on((p) => profiles.list().filter((pr) => (pr.spec as ProfileSpec).states?.some((s) => s.preset === p.metadata.name)).forEach((pr) => profileQueue.add(keyOf(pr))));
+  profiles.on((p) => {
+    profileQueue.add(keyOf(p));
+    nodesIn(p.metadata.namespace);
+  });
+  nodes.on((n) => {
+    profilesIn(n.metadata.namespace);
+    checksQueue.add(keyOf(n));
+  });
+  presets.on((p) => {
+    const using = profiles.list().filter((pr) => (pr.spec as ProfileSpec).states?.some((s) => s.preset === p.metadata.name));
+    using.forEach((pr) => profileQueue.add(keyOf(pr)));
+    new Set(using.map((pr) => pr.metadata.namespace)).forEach((ns) => nodesIn(ns));
+  });
   runs.on((r) => {
     approvalQueue.add(keyOf(r));
     const profile = r.metadata.labels?.['hyprbox.io/profile'];
@@ -52,7 +67,8 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
     sign: d.sign, now: d.now, log: d.log.child({ reconciler: 'nodeprofile' }),
   });
   const approval = new ApprovalReconciler({ runs, profiles, repo: d.repo(res('runs')), log: d.log.child({ reconciler: 'approval' }) });
-  const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log)];
+  const checks = new NodeChecksReconciler({ nodes, profiles, presets, repo: d.repo(res('nodes')), sign: d.signPayload });
+  const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log), runController(checks, checksQueue, d.log)];
   return {
     async stop() {
       for (const i of [profiles, nodes, presets, runs]) i.stop();
