@@ -219,9 +219,11 @@ function storedNode(name: string, n: number): string {
 
 async function storeWrites(store: Store, pids: Pids): Promise<{ create: Phase; update: Phase }> {
   const keys: Array<Array<{ key: string; rev: number }>> = Array.from({ length: CONCURRENCY }, () => []);
-  const create = await phase(pids, async (w, seq) => {
-    const key = `/bench/raw/default/w${w}-${seq}`;
-    const r = await store.create(key, storedNode(`w${w}-${seq}`, 0));
+  let created = 0; // names stay unique when a disturbed row is measured again
+  const create = await phase(pids, async (w) => {
+    const name = `raw-${created++}`;
+    const key = `/bench/raw/default/${name}`;
+    const r = await store.create(key, storedNode(name, 0));
     if (!r.ok) throw new Error(`create ${key} failed`);
     if (keys[w]!.length < KEYS_PER_WORKER) keys[w]!.push({ key, rev: r.kv.modRevision });
   });
@@ -286,7 +288,12 @@ async function settle(pid: number | undefined): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-async function apiWrites(url: string, token: string, pids: Pids, child: ChildProcess): Promise<{ post: Phase; put: Phase; patch: Phase }> {
+async function apiWrites(
+  url: string,
+  token: string,
+  pids: Pids,
+  child: ChildProcess,
+): Promise<{ post: Phase; put: Phase; patch: Phase; sample: string }> {
   const client = new HttpClient(url, token, CONCURRENCY);
   const objs: NodeObj[][] = Array.from({ length: CONCURRENCY }, () => []);
   // Every mutating request is audited: count them, and see how many audit entries made it, at the end of
@@ -305,8 +312,9 @@ async function apiWrites(url: string, token: string, pids: Pids, child: ChildPro
     return { ...p, audit: { requests, atEnd: diff(a1), settled: diff(a2), settleSeconds } };
   };
   try {
-    const post = await audited(async (w, seq) => {
-      const created = await client.json<NodeObj>('POST', NODES, 201, newNode(`api-${w}-${seq}`));
+    let n = 0; // names stay unique when a disturbed row is measured again
+    const post = await audited(async (w) => {
+      const created = await client.json<NodeObj>('POST', NODES, 201, newNode(`api-${n++}`));
       if (objs[w]!.length < KEYS_PER_WORKER) objs[w]!.push(created);
     });
     const put = await audited(async (w, seq) => {
@@ -322,7 +330,9 @@ async function apiWrites(url: string, token: string, pids: Pids, child: ChildPro
       const body = { metadata: { annotations: { 'bench.hyprbox.io/n': `p${seq}` } } };
       await client.json('PATCH', `${NODES}/${name}`, 200, body, 'application/merge-patch+json');
     });
-    return { post, put, patch };
+    const sample = objs.find((o) => o.length > 0)?.[0]?.metadata.name;
+    if (sample === undefined) throw new Error('no object was created');
+    return { post, put, patch, sample };
   } finally {
     client.close();
   }
@@ -520,10 +530,10 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
     const pids: Pids = { controller: ctl.ready.pid, ...(etcd?.pid !== undefined ? { etcd: etcd.pid } : {}) };
 
     log(`${backend}: API writes`);
-    const api = await apiWrites(url, token, pids, ctl.child);
+    const { sample, ...api } = await apiWrites(url, token, pids, ctl.child);
 
     log(`${backend}: GET, controller then bare express`);
-    const path = `${NODES}/api-0-0`;
+    const path = `${NODES}/${sample}`;
     const controller = await getLoad(url, token, path, pids);
     bare = await forkChild<{ url: string; pid: number }>(join(CHILD_DIR, 'bare-child.js'), []);
     const bareGet = await getLoad(bare.ready.url, token, path, { controller: bare.ready.pid });

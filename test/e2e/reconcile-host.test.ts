@@ -156,7 +156,8 @@ describe('the reconcile loop on a Debian test host', function () {
     expect(run.spec.risk).to.equal('DANGEROUS');
     expect((await t.host.exec(['test', '-e', '/etc/ssh/sshd_config.d/00-hyprbox.conf'])).code).to.equal(1);
     // Cancelled before anyone approved: it never ran.
-    await api('PATCH', `${NS}/runs/${run.metadata!.name}`, { spec: { cancel: true } }, 'application/merge-patch+json');
+    const cancel = await api('PATCH', `${NS}/runs/${run.metadata!.name}`, { spec: { cancel: true } }, 'application/merge-patch+json');
+    expect(cancel.status, JSON.stringify(cancel.body)).to.equal(200);
     await until('cancelled', async () => (await runsOf(p))[0]?.status?.phase === 'Cancelled', 30_000);
     expect((await t.host.exec(['test', '-e', '/etc/ssh/sshd_config.d/00-hyprbox.conf'])).code).to.equal(1);
     await removeProfile(p);
@@ -172,6 +173,16 @@ describe('the reconcile loop on a Debian test host', function () {
     const before = (await runsOf(p)).length;
     await new Promise((r) => setTimeout(r, 3000));
     expect((await runsOf(p)).length).to.equal(before);
+    await removeProfile(p);
+  });
+
+  it('a maintenance window defers the run until it opens', async () => {
+    const p = `prof-${++n}`;
+    const hour = (new Date().getUTCHours() + 12) % 24;
+    const r = await api('POST', `${NS}/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name: p }, spec: { nodeNames: ['rh-1'], states: [{ preset: 'pw-safe' }], remediation: { mode: 'auto', autoApproveUpTo: 'SAFE' }, maintenanceWindows: [{ schedule: `0 ${hour} * * *`, duration: '1h', timeZone: 'UTC' }] } });
+    expect(r.status).to.equal(201);
+    await until('the deferred finding', async () => ((await drift('pw-safe', p))?.spec.message ?? '').includes('outside the maintenance window'), 30_000);
+    expect(await runsOf(p)).to.have.length(0);
     await removeProfile(p);
   });
 

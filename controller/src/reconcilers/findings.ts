@@ -57,7 +57,13 @@ export async function ensureFinding(repo: Repository, ns: string, spec: FindingS
     const st: Status = { firstSeen: time, lastSeen: time, ...(extra.runRef ? { runRef: extra.runRef } : {}) };
     transition(st, phase, time, 'hyprbox-controller', spec.message);
     obj.status = st;
-    return repo.create(obj);
+    try {
+      return await repo.create(obj);
+    } catch (err) {
+      // Created meanwhile (a reconcile working from a cache that was behind): update that one instead.
+      if ((err as { code?: number }).code === 409) return ensureFinding(repo, ns, spec, phase, now, extra);
+      throw err;
+    }
   }
   const next = structuredClone(current);
   next.spec = { ...(current.spec as object), ...spec };

@@ -16,6 +16,8 @@ import { ensureFinding, findingName, resolveFinding } from './findings.js';
 import { approvalsNeeded, autoApproved, createRun, runLabels } from './runs.js';
 import type { PresetSpec, Remediation } from './runs.js';
 import { setCondition } from './conditions.js';
+import { windowState } from './windows.js';
+import type { MaintenanceWindow } from './windows.js';
 
 export interface ProfileSpec {
   nodeSelector?: LabelSelectorObject;
@@ -23,6 +25,7 @@ export interface ProfileSpec {
   states: Array<{ name?: string; preset: string; with?: Record<string, unknown>; severity?: 'INFO' | 'WARN' | 'CRITICAL' }>;
   remediation?: Remediation;
   rollout?: { canary?: number; maxParallel?: number; maxFailures?: number };
+  maintenanceWindows?: MaintenanceWindow[];
   suspend?: boolean;
 }
 
@@ -90,8 +93,8 @@ export class NodeProfileReconciler {
           const verdict: Verdict = preset
             ? evaluateCheck({ name: state.preset, ...((preset.spec ?? {}) as PresetSpec) }, (node.status as { probes?: Record<string, { state?: string }> } | undefined)?.probes)
             : { state: 'unknown', reason: `preset ${state.preset} does not exist` };
-          const lastRun = runs.filter((r) => r.metadata.labels?.['hyprbox.io/node'] === nodeName && r.metadata.labels?.['hyprbox.io/state'] === runLabels(name, nodeName, stateName)['hyprbox.io/state'])
-            .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion)).pop();
+          const mine = runs.filter((r) => r.metadata.labels?.['hyprbox.io/node'] === nodeName && r.metadata.labels?.['hyprbox.io/state'] === runLabels(name, nodeName, stateName)['hyprbox.io/state']);
+          const lastRun = mine.sort((a, b) => attemptOf(a) - attemptOf(b)).at(-1);
           const driftType = `drift.${state.preset}`;
           if (verdict.state === 'unknown') {
             await ensureFinding(this.d.repos.findings, ns, { nodeName, type: 'probe.unknown', key: fkey, severity: 'INFO', source: 'drift', message: verdict.reason, profile: name }, 'Open', now);
@@ -134,8 +137,12 @@ export class NodeProfileReconciler {
           worst = rank(worst, 'drifted');
           msg = message;
           const mode = spec.remediation?.mode ?? 'auto';
+          const win = windowState([...(spec.maintenanceWindows ?? [])], now);
+          const nodeWin = windowState((node.spec as { maintenanceWindows?: MaintenanceWindow[] } | undefined)?.maintenanceWindows, now);
+          const closed = !win.open ? win : !nodeWin.open ? nodeWin : undefined;
           const blocked = mode === 'observe' ? 'observe mode: findings only'
             : (node.spec as { paused?: boolean } | undefined)?.paused ? 'the node is cordoned'
+            : closed ? closed.reason
             : paused ? 'the rollout is paused after a failure'
             : lastRun && runPhase === 'Succeeded' ? `run ${lastRun.metadata.name} succeeded but the state is still drifted; a person must look`
             : !preset ? 'no preset'
@@ -149,6 +156,7 @@ export class NodeProfileReconciler {
           if (blocked) {
             await ensureFinding(this.d.repos.findings, ns, { ...fspec, message: `${message} (${blocked})` }, lastRun && runPhase === 'Succeeded' ? 'Failed' : 'Open', now);
             if (budget <= 0 || (canaryPending && canaryLeft <= 0)) requeue = 5000;
+            if (closed?.nextOpen) requeue = Math.min(requeue ?? Infinity, Math.max(1000, Math.min(closed.nextOpen.getTime() - now.getTime(), 3_600_000)));
             continue;
           }
           const presetSpec = preset!.spec as PresetSpec;
@@ -156,8 +164,13 @@ export class NodeProfileReconciler {
           const auto = autoApproved(presetSpec.risk, remediation);
           const run = await createRun({
             runs: this.d.repos.runs, namespace: ns, preset: preset!, profile: name, state: stateName, nodeName,
-            params: state.with ?? {}, finding: findingName(nodeName, driftType, fkey), autoApprove: auto, now, sign: this.d.sign,
+            params: state.with ?? {}, finding: findingName(nodeName, driftType, fkey), attempt: (lastRun ? attemptOf(lastRun) : 0) + 1, autoApprove: auto, now, sign: this.d.sign,
           });
+          if (!run) {
+            // Already there (this cache was behind): look again once it has caught up.
+            requeue = 500;
+            continue;
+          }
           budget -= 1;
           if (canaryPending) canaryLeft -= 1;
           await ensureFinding(this.d.repos.findings, ns, fspec, auto ? 'Remediating' : 'AwaitingApproval', now, { runRef: run.metadata.name! });
@@ -202,6 +215,9 @@ export class NodeProfileReconciler {
     }
   }
 }
+
+/** The attempt number at the end of a run's name (runs are named <profile>-<node>-<state hash>-<attempt>). */
+const attemptOf = (r: Obj): number => Number(/-(\d+)$/.exec(r.metadata.name ?? '')?.[1] ?? 0);
 
 const phaseOf = (r: Obj): string => (r.status as { phase?: string } | undefined)?.phase ?? 'Pending';
 

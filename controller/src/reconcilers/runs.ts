@@ -48,6 +48,9 @@ export interface RenderInput {
   nodeName: string;
   params: Record<string, unknown>;
   finding: string;
+  /** 1 for the first run of this (profile, node, state), 2 for the next...: part of the name, so a reconcile
+   * working from a stale cache (or a restarted controller) cannot create the same run twice. */
+  attempt: number;
   autoApprove: boolean;
   now: Date;
   /** Signs the run (the controller's key). */
@@ -60,13 +63,20 @@ export const runLabels = (profile: string, nodeName: string, state: string): Rec
   'hyprbox.io/state': createHash('sha256').update(state).digest('hex').slice(0, 16),
 });
 
-export async function createRun(i: RenderInput): Promise<Obj> {
+export function runName(profile: string, nodeName: string, state: string, attempt: number): string {
+  const h = runLabels(profile, nodeName, state)['hyprbox.io/state']!.slice(0, 8);
+  const suffix = `-${h}-${attempt}`;
+  return `${`${profile}-${nodeName}`.slice(0, 253 - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
+}
+
+/** Creates the run; undefined when a run of that name already exists (someone created it first). */
+export async function createRun(i: RenderInput): Promise<Obj | undefined> {
   const spec = i.preset.spec as PresetSpec;
   const steps = STEPS.filter((s) => spec[s]).map((s) => ({ name: s, script: spec[s]!.script, ...(spec[s]!.timeoutSeconds ? { timeoutSeconds: spec[s]!.timeoutSeconds } : {}) }));
   const body = {
     apiVersion: 'hyprbox.io/v1alpha1',
     kind: 'Run',
-    metadata: { generateName: `${i.profile}-${i.nodeName}-`.slice(0, 200), namespace: i.namespace, labels: runLabels(i.profile, i.nodeName, i.state) },
+    metadata: { name: runName(i.profile, i.nodeName, i.state, i.attempt), namespace: i.namespace, labels: runLabels(i.profile, i.nodeName, i.state) },
     spec: {
       nodeName: i.nodeName,
       preset: i.preset.metadata.name!,
@@ -81,5 +91,10 @@ export async function createRun(i: RenderInput): Promise<Obj> {
   const { obj } = admitCreate(i.runs.resource, body, { namespace: i.namespace, fieldValidation: 'Strict', now: i.now });
   const signed = i.sign(obj);
   signed.status = { phase: i.autoApprove ? 'Pending' : 'AwaitingApproval' };
-  return i.runs.create(signed);
+  try {
+    return await i.runs.create(signed);
+  } catch (err) {
+    if ((err as { code?: number }).code === 409) return undefined;
+    throw err;
+  }
 }
