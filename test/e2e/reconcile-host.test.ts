@@ -3,6 +3,10 @@
 // unapproved; a verify failure rolls back and pauses the rollout; a cordoned node gets findings but no runs.
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
+import { pino } from 'pino';
+import { loadConfig } from '@hyprbox/controller/config';
+import { startController } from '@hyprbox/controller/server';
+import type { RunningController } from '@hyprbox/controller/server';
 import type { Finding, NodeProfile, Run } from '@hyprbox/crds';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
@@ -33,6 +37,7 @@ describe('the reconcile loop on a Debian test host', function () {
   const t = useTestHost({ network: true, name: 'rh-1' });
   let c: TestController;
   let agent: ChildProcess | undefined;
+  let current: RunningController | undefined;
   let n = 0;
 
   const api = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; body: T }> => {
@@ -91,6 +96,7 @@ describe('the reconcile loop on a Debian test host', function () {
   });
   after(async () => {
     agent?.kill('SIGKILL');
+    await current?.stop();
     await c?.stop();
   });
 
@@ -184,6 +190,29 @@ describe('the reconcile loop on a Debian test host', function () {
     await until('the deferred finding', async () => ((await drift('pw-safe', p))?.spec.message ?? '').includes('outside the maintenance window'), 30_000);
     expect(await runsOf(p)).to.have.length(0);
     await removeProfile(p);
+  });
+
+  it('two controller restarts in the middle lose nothing and run nothing twice', async () => {
+    const p = await applyProfile('pw-confirm', { mode: 'auto', autoApproveUpTo: 'SAFE' });
+    await until('a run awaiting approval', async () => (await runsOf(p))[0]?.status?.phase === 'AwaitingApproval', 30_000);
+    const restart = async (): Promise<void> => {
+      const port = new URL(c.url).port;
+      await (current ?? c.controller).stop();
+      current = await startController(loadConfig(['--data-dir', c.dataDir, '--listen', `${t.host.hostAddress}:${port}`], {}), { log: pino({ level: 'silent' }) });
+    };
+    await restart();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await runsOf(p)).map((r) => r.status?.phase)).to.deep.equal(['AwaitingApproval']);
+    const run = (await runsOf(p))[0]!;
+    expect((await api('PATCH', `${NS}/runs/${run.metadata!.name}`, { spec: { approvedBy: ['admin'] } }, 'application/merge-patch+json')).status).to.equal(200);
+    await restart();
+    await until('the finding resolved after the restarts', async () => (await drift('pw-confirm', p))?.status?.phase === 'Resolved', 60_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; runs: ${JSON.stringify((await runsOf(p)).map((r) => [r.metadata!.name, r.status]))}; finding: ${JSON.stringify((await drift('pw-confirm', p))?.status)}`);
+    });
+    const runs = await runsOf(p);
+    expect(runs.map((r) => [r.metadata!.name, r.status?.phase])).to.deep.equal([[run.metadata!.name, 'Succeeded']]);
+    await removeProfile(p);
+    await resetHost();
   });
 
   it('a cordoned node gets findings but no runs; observe mode only reports', async () => {

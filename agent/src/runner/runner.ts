@@ -52,7 +52,12 @@ export class Runner {
     const backoff = new Backoff(500, 30_000);
     inf.on('add', (r) => this.consider(r as unknown as Run));
     inf.on('update', (r) => this.consider(r as unknown as Run));
-    inf.on('connect', () => backoff.reset());
+    inf.on('connect', () => {
+      backoff.reset();
+      // After a reconnect, look again at every Pending run we know of: a claim that failed while the
+      // controller was away is retried here (a relist reports no change for an unchanged run).
+      for (const r of inf.list()) this.consider(r as unknown as Run);
+    });
     inf.on('error', (err: unknown) => {
       if (this.stopped) return;
       const c = classify(err);
@@ -90,7 +95,13 @@ export class Runner {
     }
     const phase = run.status?.phase ?? 'Pending';
     if (phase !== 'Pending' || run.spec.cancel) return;
-    void this.execute(run).catch((err: unknown) => this.d.log.error({ run: run.metadata.name, err: (err as Error).message }, 'run failed unexpectedly'));
+    void this.execute(run).catch((err: unknown) => {
+      this.d.log.warn({ run: run.metadata.name, err: classify(err).message }, 'could not start the run; will look again');
+      setTimeout(() => {
+        if (this.stopped) return;
+        this.d.api.getRun(run.metadata.name!).then((fresh) => this.consider(fresh), () => undefined);
+      }, 2000).unref();
+    });
   }
 
   /** Verifies, claims and executes one Run. */
