@@ -2,7 +2,7 @@
 // starts one watch cache per resource and serves the API until stopped. stop() drains: it ends every
 // watch, closes connections and then the store.
 import { sign as cryptoSign } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -29,6 +29,7 @@ import { loadOrCreateSigningKey, signRun } from './auth/signing.js';
 import type { SignableRun } from '@hyprbox/crds';
 import { soleLeader } from './reconcile/leader.js';
 import { startReconcilers } from './reconcilers/manager.js';
+import { syncCatalog } from './catalog/sync.js';
 import { AuthIndex } from './auth/index-cache.js';
 import { createAuthLimiter } from './auth/ratelimit.js';
 import type { ControllerConfig } from './config.js';
@@ -142,6 +143,11 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     log,
   });
   lifecycle.start();
+  if (existsSync(config.presetsDir)) {
+    const synced = await syncCatalog({ dir: config.presetsDir, repo: repo(registry.byPlural('hyprbox.io', 'presets')!), now: () => new Date(), log });
+    for (const e of synced.errors) log.error({ catalog: config.presetsDir }, `preset catalog: ${e}`);
+    log.info({ created: synced.created.length, updated: synced.updated.length, unchanged: synced.unchanged.length, pinned: synced.pinned.length, errors: synced.errors.length }, 'preset catalog synced');
+  }
   const reconcilers = await startReconcilers({
     registry, repo, cache: (r) => caches.get(r)!, leader: soleLeader, now: () => new Date(), log,
     sign: (run) => signRun(run as unknown as SignableRun & typeof run, signingKey, { now: new Date(), ttlSeconds: 24 * 3600 }),
