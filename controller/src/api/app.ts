@@ -9,6 +9,7 @@ import { BODY_LIMIT } from './body.js';
 import { ApiError, internalError, routeNotFound, tooLarge, unauthorized } from './errors.js';
 import { crdPseudoResource } from './resource.js';
 import { runLogRouter } from './runlog-routes.js';
+import { planRouter } from './plan-route.js';
 import { createResourceHandler } from './handlers.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
 import type { Principal } from '../auth/authz.js';
@@ -169,6 +170,7 @@ export function createApp(deps: AppDeps): express.Express {
     const runs = deps.registry.byPlural('hyprbox.io', 'runs')!;
     app.use('/apis/hyprbox.io/v1alpha1/namespaces/:ns/runs/:name/log', runLogRouter(deps, deps.runLogs, runs));
   }
+  app.use('/apis/hyprbox.io/v1alpha1/namespaces/:ns/nodeprofiles/:name/plan', planRouter(deps, deps.registry));
   app.use('/apis/hyprbox.io/v1alpha1', createResourceHandler(deps, 'hyprbox.io'));
   app.use('/api/v1', createResourceHandler(deps, ''));
 

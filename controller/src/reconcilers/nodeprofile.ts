@@ -16,7 +16,7 @@ import { ensureFinding, findingName, resolveFinding } from './findings.js';
 import { approvalsNeeded, autoApproved, createRun, runLabels } from './runs.js';
 import type { PresetSpec, Remediation } from './runs.js';
 import { setCondition } from './conditions.js';
-import { windowState } from './windows.js';
+import { gate } from './gate.js';
 import type { MaintenanceWindow } from './windows.js';
 
 export interface ProfileSpec {
@@ -71,13 +71,11 @@ export class NodeProfileReconciler {
       }
       const nodes = this.d.nodes.list(ns).filter((n) => matchesProfile(spec, n)).sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
       const runs = this.d.runs.list(ns).filter((r) => r.metadata.labels?.['hyprbox.io/profile'] === name);
-      const paused = this.rolloutPaused(profile, runs);
-      const active = runs.filter((r) => !FINAL.has(phaseOf(r))).length;
-      const succeeded = runs.filter((r) => phaseOf(r) === 'Succeeded').length;
-      const rollout = { canary: spec.rollout?.canary ?? 1, maxParallel: spec.rollout?.maxParallel ?? 1 };
-      let budget = Math.max(0, rollout.maxParallel - active);
-      let canaryLeft = Math.max(0, rollout.canary - succeeded - active);
-      const canaryPending = succeeded < rollout.canary;
+      const paused = rolloutPaused(profile, runs);
+      const rb = rolloutBudget(spec, runs);
+      let budget = rb.budget;
+      let canaryLeft = rb.canaryLeft;
+      const canaryPending = rb.canaryPending;
       const perNode: Array<{ name: string; state: NodeState; message: string }> = [];
       const counts = { compliant: 0, drifted: 0, unknown: 0, remediating: 0, failed: 0 };
       let requeue: number | undefined;
@@ -136,19 +134,20 @@ export class NodeProfileReconciler {
           }
           worst = rank(worst, 'drifted');
           msg = message;
-          const mode = spec.remediation?.mode ?? 'auto';
-          const win = windowState([...(spec.maintenanceWindows ?? [])], now);
-          const nodeWin = windowState((node.spec as { maintenanceWindows?: MaintenanceWindow[] } | undefined)?.maintenanceWindows, now);
-          const closed = !win.open ? win : !nodeWin.open ? nodeWin : undefined;
-          const blocked = mode === 'observe' ? 'observe mode: findings only'
-            : (node.spec as { paused?: boolean } | undefined)?.paused ? 'the node is cordoned'
-            : closed ? closed.reason
-            : paused ? 'the rollout is paused after a failure'
-            : lastRun && runPhase === 'Succeeded' ? `run ${lastRun.metadata.name} succeeded but the state is still drifted; a person must look`
-            : !preset ? 'no preset'
-            : budget <= 0 ? 'waiting for a rollout slot (maxParallel)'
-            : canaryPending && canaryLeft <= 0 ? 'waiting for the canary to succeed'
-            : undefined;
+          const g = gate({
+            mode: spec.remediation?.mode ?? 'auto',
+            nodePaused: (node.spec as { paused?: boolean } | undefined)?.paused === true,
+            ...(spec.maintenanceWindows ? { profileWindows: spec.maintenanceWindows } : {}),
+            ...((node.spec as { maintenanceWindows?: MaintenanceWindow[] } | undefined)?.maintenanceWindows ? { nodeWindows: (node.spec as { maintenanceWindows: MaintenanceWindow[] }).maintenanceWindows } : {}),
+            rolloutPaused: paused,
+            ...(lastRun && runPhase === 'Succeeded' ? { lastRunDidNotFix: lastRun.metadata.name! } : {}),
+            presetExists: preset !== undefined,
+            budget,
+            waitingForCanary: canaryPending && canaryLeft <= 0,
+            now,
+          });
+          const blocked = g.blocked;
+          const closed = g.closed;
           if (lastRun && runPhase === 'Succeeded') {
             // Verify passed but a probe taken afterwards still shows drift: the run did not fix it.
             await this.d.repos.runs.update({ ...lastRun, status: { ...(lastRun.status as object), phase: 'Failed', message: 'verify passed, but a fresh probe afterwards still shows the state drifted' } }, Number(lastRun.metadata.resourceVersion)).catch(() => undefined);
@@ -191,14 +190,6 @@ export class NodeProfileReconciler {
     }
   }
 
-  /** Paused when a run of this profile failed after the last resume. */
-  private rolloutPaused(profile: Obj, runs: Obj[]): boolean {
-    const resumed = Date.parse(profile.metadata.annotations?.[RESUME_ANNOTATION] ?? '') || 0;
-    const maxFailures = (profile.spec as ProfileSpec).rollout?.maxFailures ?? 0;
-    const failures = runs.filter((r) => ['Failed', 'RolledBack'].includes(phaseOf(r)) && Date.parse((r.status as { finishedAt?: string } | undefined)?.finishedAt ?? r.metadata.creationTimestamp ?? '') > resumed);
-    return failures.length > maxFailures;
-  }
-
   private async patchStatus(key: string, status: Record<string, unknown>): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
     const current = await this.d.repos.profiles.get(ns, name);
@@ -217,9 +208,29 @@ export class NodeProfileReconciler {
 }
 
 /** The attempt number at the end of a run's name (runs are named <profile>-<node>-<state hash>-<attempt>). */
-const attemptOf = (r: Obj): number => Number(/-(\d+)$/.exec(r.metadata.name ?? '')?.[1] ?? 0);
+export const attemptOf = (r: Obj): number => Number(/-(\d+)$/.exec(r.metadata.name ?? '')?.[1] ?? 0);
 
-const phaseOf = (r: Obj): string => (r.status as { phase?: string } | undefined)?.phase ?? 'Pending';
+/** Paused when more runs of this profile failed after the last resume than the rollout allows. */
+export function rolloutPaused(profile: Obj, runs: Obj[]): boolean {
+  const resumed = Date.parse(profile.metadata.annotations?.[RESUME_ANNOTATION] ?? '') || 0;
+  const maxFailures = (profile.spec as ProfileSpec).rollout?.maxFailures ?? 0;
+  const failures = runs.filter((r) => ['Failed', 'RolledBack'].includes(phaseOf(r)) && Date.parse((r.status as { finishedAt?: string } | undefined)?.finishedAt ?? r.metadata.creationTimestamp ?? '') > resumed);
+  return failures.length > maxFailures;
+}
+
+/** Runs that may start now: maxParallel minus the active ones, and the canary's remaining slots. */
+export function rolloutBudget(spec: ProfileSpec, runs: Obj[]): { budget: number; canaryLeft: number; canaryPending: boolean } {
+  const active = runs.filter((r) => !FINAL.has(phaseOf(r))).length;
+  const succeeded = runs.filter((r) => phaseOf(r) === 'Succeeded').length;
+  const canary = spec.rollout?.canary ?? 1;
+  return {
+    budget: Math.max(0, (spec.rollout?.maxParallel ?? 1) - active),
+    canaryLeft: Math.max(0, canary - succeeded - active),
+    canaryPending: succeeded < canary,
+  };
+}
+
+export const phaseOf = (r: Obj): string => (r.status as { phase?: string } | undefined)?.phase ?? 'Pending';
 
 const ORDER: NodeState[] = ['compliant', 'unknown', 'remediating', 'drifted', 'failed'];
 const rank = (a: NodeState, b: NodeState): NodeState => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a);
