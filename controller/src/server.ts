@@ -138,6 +138,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   const lifecycle = new NodeLifecycle({
     leases: repo(registry.byPlural('hyprbox.io', 'leases')!),
     nodes: repo(registry.byPlural('hyprbox.io', 'nodes')!),
+    events: repo(registry.byPlural('hyprbox.io', 'events')!),
     graceSeconds: config.nodeGraceSeconds,
     intervalMs: Math.min(5000, config.nodeGraceSeconds * 250),
     log,

@@ -14,6 +14,7 @@ describe('node lifecycle (NodeLost)', () => {
   let store: Store;
   let nodes: Repository;
   let leases: Repository;
+  let events: Repository;
   let now = new Date('2026-11-21T12:00:00Z');
   const registry = createRegistry();
   const obj = (kind: string, name: string, extra: object) => ({ apiVersion: 'hyprbox.io/v1alpha1', kind, metadata: { name, namespace: 'default', uid: `u-${name}`, generation: 1 }, ...extra });
@@ -33,6 +34,7 @@ describe('node lifecycle (NodeLost)', () => {
     store = createSqliteStore({ file: join(dir, 's.db') });
     nodes = new Repository(registry.byPlural('hyprbox.io', 'nodes')!, store);
     leases = new Repository(registry.byPlural('hyprbox.io', 'leases')!, store);
+    events = new Repository(registry.byPlural('hyprbox.io', 'events')!, store);
   });
   after(async () => {
     await store.close();
@@ -40,7 +42,7 @@ describe('node lifecycle (NodeLost)', () => {
   });
 
   it('marks a node lost after the grace period and ready again when renewals resume', async () => {
-    const lc = new NodeLifecycle({ leases, nodes, graceSeconds: 40, now: () => now, log: pino({ level: 'silent' }) });
+    const lc = new NodeLifecycle({ leases, nodes, events, graceSeconds: 40, now: () => now, log: pino({ level: 'silent' }) });
     await nodes.create(obj('Node', 'web-1', { spec: {} }) as never);
     await nodes.create(obj('Node', 'no-lease', { spec: {} }) as never);
     await renew('web-1', now);
@@ -60,6 +62,9 @@ describe('node lifecycle (NodeLost)', () => {
     await renew('web-1', now);
     await lc.tick();
     expect(await ready('web-1')).to.include({ status: 'True', reason: 'NodeReady' });
+    // One Event per change of state: ready, lost (once, though checked twice), ready again.
+    const evs = (await events.list({ namespace: 'default' })).items.map((e) => [e.reason, e.count]);
+    expect(evs.sort()).to.deep.equal([['NodeLost', 1], ['NodeReady', 2]]);
     // A node that never had a lease is not declared lost: unknown is not down.
     expect(await ready('no-lease')).to.equal(undefined);
   });

@@ -175,6 +175,8 @@ describe('the reconcile loop on a Debian test host', function () {
     expect((await t.host.exec(['test', '-e', '/etc/ssh/sshd_config.d/00-hyprbox.conf'])).code).to.equal(1);
     await until('the rollout paused', async () => (await profileStatus(p))?.conditions?.some((x) => x.type === 'Stalled' && x.status === 'True' && x.reason === 'RolloutPaused') === true, 30_000);
     expect((await drift('pw-badverify', p))?.status?.phase).to.equal('Failed');
+    const events = (await api<{ items: Array<{ reason: string; type: string; count: number; involvedObject: { name: string } }> }>('GET', `${NS}/events`)).body.items.filter((e) => e.involvedObject.name === p);
+    expect(events.map((e) => [e.type, e.reason]).sort()).to.deep.equal([['Normal', 'RunCreated'], ['Warning', 'RolloutPaused']]);
     // Nothing loops: no second run while paused.
     const before = (await runsOf(p)).length;
     await new Promise((r) => setTimeout(r, 3000));

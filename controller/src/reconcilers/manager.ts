@@ -63,7 +63,7 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
 
   const np = new NodeProfileReconciler({
     profiles, nodes, presets, runs,
-    repos: { profiles: d.repo(res('nodeprofiles')), findings: d.repo(res('findings')), runs: d.repo(res('runs')) },
+    repos: { profiles: d.repo(res('nodeprofiles')), findings: d.repo(res('findings')), runs: d.repo(res('runs')), events: d.repo(res('events')) },
     sign: d.sign, now: d.now, log: d.log.child({ reconciler: 'nodeprofile' }),
   });
   const approval = new ApprovalReconciler({ runs, profiles, repo: d.repo(res('runs')), log: d.log.child({ reconciler: 'approval' }) });

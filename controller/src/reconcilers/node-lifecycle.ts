@@ -5,11 +5,14 @@ import type { Logger } from 'pino';
 import { Reason } from '@hyprbox/crds';
 import type { Obj } from '../api/admission.js';
 import { setCondition } from './conditions.js';
+import { recordEvent } from './events.js';
 import type { Repository } from '../api/repository.js';
 
 export interface NodeLifecycleOptions {
   leases: Repository;
   nodes: Repository;
+  /** Where NodeLost/NodeReady Events go (optional). */
+  events?: Repository;
   /** Seconds without a renewal after which a node is lost (default 40). */
   graceSeconds: number;
   /** How often to check, in ms (default 5000). */
@@ -65,6 +68,11 @@ export class NodeLifecycle {
         if (changed) {
           await this.o.nodes.update(node, Number(node.metadata.resourceVersion));
           this.o.log.info({ node: `${ns}/${name}`, ready: !lost }, lost ? 'node lost' : 'node ready');
+          if (this.o.events) {
+            await recordEvent(this.o.events, lost
+              ? { involved: node, type: 'Warning', reason: Reason.NodeLost, message: `no heartbeat for more than ${this.o.graceSeconds} s` }
+              : { involved: node, type: 'Normal', reason: Reason.NodeReady, message: 'the agent is renewing its lease' }, now);
+          }
         }
       } catch (err) {
         // A conflict or a vanished node: the next pass sees the fresh state.

@@ -17,6 +17,7 @@ import { approvalsNeeded, autoApproved, createRun, runLabels } from './runs.js';
 import type { PresetSpec, Remediation } from './runs.js';
 import { setCondition } from './conditions.js';
 import { gate } from './gate.js';
+import { recordEvent } from './events.js';
 import type { MaintenanceWindow } from './windows.js';
 
 export interface ProfileSpec {
@@ -34,7 +35,7 @@ export interface NodeProfileDeps {
   nodes: Informer;
   presets: Informer;
   runs: Informer;
-  repos: { profiles: Repository; findings: Repository; runs: Repository };
+  repos: { profiles: Repository; findings: Repository; runs: Repository; events: Repository };
   sign(run: Obj): Obj;
   now(): Date;
   log: Logger;
@@ -174,13 +175,20 @@ export class NodeProfileReconciler {
           if (canaryPending) canaryLeft -= 1;
           await ensureFinding(this.d.repos.findings, ns, fspec, auto ? 'Remediating' : 'AwaitingApproval', now, { runRef: run.metadata.name! });
           this.d.log.info({ profile: key, node: nodeName, run: run.metadata.name, auto, approvals: approvalsNeeded(presetSpec.risk, remediation) }, 'run created');
+          await recordEvent(this.d.repos.events, { involved: profile, type: 'Normal', reason: 'RunCreated', message: `run ${run.metadata.name} for node ${nodeName} (${state.preset}, ${presetSpec.risk ?? 'CONFIRM'}): ${auto ? 'starts on its own' : `waits for ${approvalsNeeded(presetSpec.risk, remediation)} approval(s)`}` }, now);
         }
         counts[worst] += 1;
         perNode.push({ name: nodeName, state: worst, message: msg.slice(0, 1024) });
       }
       Object.assign(status, { matched: nodes.length, ...counts, nodes: perNode, health: counts.failed || counts.drifted ? 'critical' : counts.unknown || counts.remediating ? 'warning' : 'healthy' });
+      const wasPaused = ((profile.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((x) => x.type === 'Stalled' && x.status === 'True');
       if (paused) setCondition(status, 'Stalled', 'True', 'RolloutPaused', 'a run failed: the rollout is paused until a person resumes it', gen, now);
       else setCondition(status, 'Stalled', 'False', 'Progressing', 'the rollout is not paused', gen, now);
+      if (paused !== wasPaused) {
+        await recordEvent(this.d.repos.events, paused
+          ? { involved: profile, type: 'Warning', reason: 'RolloutPaused', message: 'a run failed: no more runs start until a person resumes the rollout' }
+          : { involved: profile, type: 'Normal', reason: 'RolloutResumed', message: 'the rollout runs again' }, now);
+      }
       setCondition(status, 'Degraded', counts.failed || counts.drifted ? 'True' : 'False', counts.failed ? 'Failed' : counts.drifted ? 'Drifted' : 'Compliant', `${counts.compliant}/${nodes.length} nodes compliant`, gen, now);
       setCondition(status, 'Ready', counts.compliant === nodes.length ? 'True' : 'False', counts.compliant === nodes.length ? 'Compliant' : 'Reconciling', `${counts.compliant} compliant, ${counts.drifted} drifted, ${counts.unknown} unknown, ${counts.remediating} remediating, ${counts.failed} failed`, gen, now);
       return requeue !== undefined ? { requeueAfterMs: requeue } : undefined;
