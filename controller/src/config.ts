@@ -32,6 +32,8 @@ export interface ControllerConfig {
   nodeGraceSeconds: number;
   /** The preset catalog synced into the API at start (skipped when the directory does not exist). */
   presetsDir: string;
+  /** Seconds after which a scanner finding its node stopped reporting is resolved as stale. */
+  findingStaleSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +58,7 @@ const OPTIONS = {
   'watch-cache-size': { type: 'string', env: 'HYPRBOX_WATCH_CACHE_SIZE', key: 'watchCacheSize', help: 'events kept per resource for resuming watches (default 10000)' },
   'max-watch-buffer': { type: 'string', env: 'HYPRBOX_MAX_WATCH_BUFFER', key: 'maxWatchBufferBytes', help: 'bytes buffered for a slow watcher before it is dropped (default 16777216)' },
   'audit-retention-days': { type: 'string', env: 'HYPRBOX_AUDIT_RETENTION_DAYS', key: 'auditRetentionDays', help: 'days AuditEvents stay in the store (default 30; <data-dir>/audit/audit.jsonl keeps all)' },
+  'finding-stale-seconds': { type: 'string', env: 'HYPRBOX_FINDING_STALE_SECONDS', key: 'findingStaleSeconds', help: 'resolve scanner findings not reported for this long (default 3600)' },
   'presets-dir': { type: 'string', env: 'HYPRBOX_PRESETS_DIR', key: 'presetsDir', help: 'preset catalog synced at start (default: the presets/ directory of this installation)' },
   'node-grace-seconds': { type: 'string', env: 'HYPRBOX_NODE_GRACE_SECONDS', key: 'nodeGraceSeconds', help: 'seconds without a heartbeat before a node is NodeLost (default 40)' },
   'reset-admin-token': { type: 'boolean', env: '', key: 'resetAdminToken', help: "revoke the admin user's tokens and write a new admin.kubeconfig" },
@@ -161,6 +164,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     auditRetentionDays: int('audit-retention-days', pick('auditRetentionDays') ?? 30, 1),
     resetAdminToken: flags['reset-admin-token'] === true,
     nodeGraceSeconds: int('node-grace-seconds', pick('nodeGraceSeconds') ?? 40, 1),
+    findingStaleSeconds: int('finding-stale-seconds', pick('findingStaleSeconds') ?? 3600, 1),
     presetsDir: resolve(cwd, String(pick('presetsDir') ?? fileURLToPath(new URL('../../../presets', import.meta.url)))),
   });
 }

@@ -150,7 +150,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     log.info({ created: synced.created.length, updated: synced.updated.length, unchanged: synced.unchanged.length, pinned: synced.pinned.length, errors: synced.errors.length }, 'preset catalog synced');
   }
   const reconcilers = await startReconcilers({
-    registry, repo, cache: (r) => caches.get(r)!, leader: soleLeader, now: () => new Date(), log,
+    registry, repo, cache: (r) => caches.get(r)!, leader: soleLeader, now: () => new Date(), log, findingStaleSeconds: config.findingStaleSeconds,
     sign: (run) => signRun(run as unknown as SignableRun & typeof run, signingKey, { now: new Date(), ttlSeconds: 24 * 3600 }),
     signPayload: (payload) => cryptoSign(null, Buffer.from(payload), signingKey.privateKey).toString('base64'),
   });

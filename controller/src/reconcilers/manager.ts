@@ -12,6 +12,7 @@ import type { LeaderElector } from '../reconcile/leader.js';
 import { WorkQueue } from '../reconcile/queue.js';
 import { ApprovalReconciler } from './approval.js';
 import { NodeChecksReconciler } from './node-checks.js';
+import { FindingReconciler } from './finding.js';
 import { NodeProfileReconciler } from './nodeprofile.js';
 import type { ProfileSpec } from './nodeprofile.js';
 
@@ -20,6 +21,8 @@ export interface ManagerDeps {
   repo(r: Resource): Repository;
   cache(r: Resource): WatchCache;
   sign(run: Obj): Obj;
+  /** Seconds after which a scanner finding its node stopped reporting is resolved. */
+  findingStaleSeconds: number;
   /** Signs a payload with the controller's key (base64 ed25519). */
   signPayload(payload: string): string;
   leader: LeaderElector;
@@ -35,6 +38,9 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
   const nodes = informer('nodes');
   const presets = informer('presets');
   const runs = informer('runs');
+  const findings = informer('findings');
+  const findingQueue = new WorkQueue();
+  findings.on((f) => findingQueue.add(keyOf(f)));
   const profileQueue = new WorkQueue();
   const approvalQueue = new WorkQueue();
   const checksQueue = new WorkQueue();
@@ -52,6 +58,9 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
   presets.on((p) => {
     const using = profiles.list().filter((pr) => (pr.spec as ProfileSpec).states?.some((s) => s.preset === p.metadata.name));
     using.forEach((pr) => profileQueue.add(keyOf(pr)));
+    // A preset that resolves a type becomes the recommendation of findings of that type.
+    const resolves = new Set(((p.spec as { resolves?: string[] } | undefined)?.resolves) ?? []);
+    findings.list().filter((f) => resolves.has((f.spec as { type: string }).type)).forEach((f) => findingQueue.add(keyOf(f)));
     new Set(using.map((pr) => pr.metadata.namespace)).forEach((ns) => nodesIn(ns));
   });
   runs.on((r) => {
@@ -59,7 +68,7 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
     const profile = r.metadata.labels?.['hyprbox.io/profile'];
     if (profile) profileQueue.add(`${r.metadata.namespace}/${profile}`);
   });
-  for (const i of [presets, nodes, runs, profiles]) await i.start();
+  for (const i of [presets, nodes, runs, profiles, findings]) await i.start();
 
   const np = new NodeProfileReconciler({
     profiles, nodes, presets, runs,
@@ -68,10 +77,11 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
   });
   const approval = new ApprovalReconciler({ runs, profiles, repo: d.repo(res('runs')), log: d.log.child({ reconciler: 'approval' }) });
   const checks = new NodeChecksReconciler({ nodes, profiles, presets, repo: d.repo(res('nodes')), sign: d.signPayload });
-  const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log), runController(checks, checksQueue, d.log)];
+  const finding = new FindingReconciler({ findings, presets, repo: d.repo(res('findings')), staleSeconds: d.findingStaleSeconds, now: d.now });
+  const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log), runController(checks, checksQueue, d.log), runController(finding, findingQueue, d.log)];
   return {
     async stop() {
-      for (const i of [profiles, nodes, presets, runs]) i.stop();
+      for (const i of [profiles, nodes, presets, runs, findings]) i.stop();
       await Promise.all(controllers.map((c) => c.stop()));
       await d.leader.resign();
     },
