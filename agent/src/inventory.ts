@@ -1,24 +1,11 @@
 // Inventory and metrics with systeminformation. Every section that cannot be read is left out (and logged),
 // never reported as zero.
 import si from 'systeminformation';
+import type { NodeStatusInventory, NodeStatusMetrics } from '@hyprbox/crds';
 
-export interface Inventory {
-  hostname?: string;
-  os?: string;
-  kernel?: string;
-  architecture?: string;
-  addresses?: string[];
-  cpuCount?: number;
-  memoryBytes?: number;
-  disks?: Array<{ mount: string; fsType: string; sizeBytes: number; usedBytes: number }>;
-  containers?: Array<{ name: string; image: string; volumes: string[] }>;
-}
-
-export interface Metrics {
-  cpuPercent?: number;
-  memoryPercent?: number;
-  diskPercent?: number;
-}
+/** The Node status sections this collector fills, as the CRD defines them. */
+export type Inventory = NodeStatusInventory;
+export type Metrics = NodeStatusMetrics;
 
 const PSEUDO = new Set(['proc', 'sysfs', 'tmpfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'overlay', 'squashfs', 'nsfs', 'ramfs', 'efivarfs', 'fuse.lxcfs']);
 const round = (n: number): number => Math.round(n * 10) / 10;

@@ -31,12 +31,8 @@ export interface RequestAttributes {
   subresource?: 'status' | 'log';
 }
 
-/** A field an agent's objects must have (its own node's name). */
-export interface Constraint {
-  field: 'metadata.name' | 'spec.nodeName';
-  value: string;
-  scannerOnly?: boolean;
-}
+import type { Constraint } from '../auth/authz.js';
+export type { Constraint };
 
 /** The security decisions the verbs consult; see controller/src/auth/guard.ts. */
 export interface Guard {

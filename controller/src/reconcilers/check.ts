@@ -53,3 +53,10 @@ export function evaluateCheck(preset: { name: string; check?: { probes?: Record<
   }
   return mismatches.length ? { state: 'drifted', mismatches } : { state: 'compliant' };
 }
+
+/** The verdict of one state on one node: its preset's check against the node's probes. */
+export function verdictFor(presetName: string, preset: Record<string, unknown> | undefined, node: Record<string, unknown>): Verdict {
+  if (!preset) return { state: 'unknown', reason: `preset ${presetName} does not exist` };
+  const probes = (node.status as { probes?: Record<string, Probe> } | undefined)?.probes;
+  return evaluateCheck({ name: presetName, ...((preset.spec ?? {}) as { check?: { probes?: Record<string, unknown>; script?: string } }) }, probes);
+}

@@ -41,3 +41,19 @@ export function gate(i: GateInput): Gate {
     : undefined;
   return { ...(blocked ? { blocked } : {}), ...(closed ? { closed } : {}) };
 }
+
+/** The gate for one node of a profile: the mode and windows come from the profile and the node. */
+export function gateFor(
+  profile: { remediation?: { mode?: 'observe' | 'approve' | 'auto' }; maintenanceWindows?: MaintenanceWindow[] },
+  node: Record<string, unknown>,
+  rest: Omit<GateInput, 'mode' | 'nodePaused' | 'profileWindows' | 'nodeWindows'>,
+): Gate {
+  const ns = (node.spec ?? {}) as { paused?: boolean; maintenanceWindows?: MaintenanceWindow[] };
+  return gate({
+    mode: profile.remediation?.mode ?? 'auto',
+    nodePaused: ns.paused === true,
+    ...(profile.maintenanceWindows ? { profileWindows: profile.maintenanceWindows } : {}),
+    ...(ns.maintenanceWindows ? { nodeWindows: ns.maintenanceWindows } : {}),
+    ...rest,
+  });
+}

@@ -10,13 +10,13 @@ import { labelSelectorFromObject, matchesLabels } from '../api/selectors.js';
 import type { LabelSelectorObject } from '../api/selectors.js';
 import type { Informer } from '../reconcile/informer.js';
 import type { Result } from '../reconcile/controller.js';
-import { evaluateCheck } from './check.js';
+import { verdictFor } from './check.js';
 import type { Verdict } from './check.js';
 import { ensureFinding, findingName, resolveFinding } from './findings.js';
 import { approvalsNeeded, autoApproved, createRun, runLabels } from './runs.js';
 import type { PresetSpec, Remediation } from './runs.js';
 import { setCondition } from './conditions.js';
-import { gate } from './gate.js';
+import { gateFor } from './gate.js';
 import { recordEvent } from './events.js';
 import type { MaintenanceWindow } from './windows.js';
 
@@ -89,9 +89,7 @@ export class NodeProfileReconciler {
           const stateName = state.name ?? state.preset;
           const fkey = `${name}/${stateName}`;
           const preset = this.d.presets.get(state.preset);
-          const verdict: Verdict = preset
-            ? evaluateCheck({ name: state.preset, ...((preset.spec ?? {}) as PresetSpec) }, (node.status as { probes?: Record<string, { state?: string }> } | undefined)?.probes)
-            : { state: 'unknown', reason: `preset ${state.preset} does not exist` };
+          const verdict: Verdict = verdictFor(state.preset, preset, node);
           const mine = runs.filter((r) => r.metadata.labels?.['hyprbox.io/node'] === nodeName && r.metadata.labels?.['hyprbox.io/state'] === runLabels(name, nodeName, stateName)['hyprbox.io/state']);
           const lastRun = mine.sort((a, b) => attemptOf(a) - attemptOf(b)).at(-1);
           const driftType = `drift.${state.preset}`;
@@ -135,11 +133,7 @@ export class NodeProfileReconciler {
           }
           worst = rank(worst, 'drifted');
           msg = message;
-          const g = gate({
-            mode: spec.remediation?.mode ?? 'auto',
-            nodePaused: (node.spec as { paused?: boolean } | undefined)?.paused === true,
-            ...(spec.maintenanceWindows ? { profileWindows: spec.maintenanceWindows } : {}),
-            ...((node.spec as { maintenanceWindows?: MaintenanceWindow[] } | undefined)?.maintenanceWindows ? { nodeWindows: (node.spec as { maintenanceWindows: MaintenanceWindow[] }).maintenanceWindows } : {}),
+          const g = gateFor(spec, node, {
             rolloutPaused: paused,
             ...(lastRun && runPhase === 'Succeeded' ? { lastRunDidNotFix: lastRun.metadata.name! } : {}),
             presetExists: preset !== undefined,

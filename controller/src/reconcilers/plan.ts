@@ -2,14 +2,13 @@
 // what would happen (nothing, a run starting on its own, a run waiting for approval, or blocked and why),
 // the preset and its risk, and the exact steps a run would execute with its params. Nothing is written.
 import type { Obj } from '../api/admission.js';
-import { evaluateCheck } from './check.js';
+import { verdictFor } from './check.js';
 import type { Verdict } from './check.js';
-import { gate } from './gate.js';
+import { gateFor } from './gate.js';
 import { matchesProfile, rolloutBudget, rolloutPaused } from './nodeprofile.js';
 import type { ProfileSpec } from './nodeprofile.js';
 import { autoApproved } from './runs.js';
 import type { PresetSpec } from './runs.js';
-import type { MaintenanceWindow } from './windows.js';
 
 export interface PlannedState {
   state: string;
@@ -49,20 +48,10 @@ export function planProfile(profile: Obj, nodes: Obj[], presetOf: (name: string)
       states: (spec.states ?? []).map((st): PlannedState => {
         const preset = presetOf(st.preset);
         const ps = preset?.spec as PresetSpec | undefined;
-        const verdict: Verdict = preset ? evaluateCheck({ name: st.preset, ...ps }, (node.status as { probes?: Record<string, { state?: string }> } | undefined)?.probes) : { state: 'unknown', reason: `preset ${st.preset} does not exist` };
+        const verdict: Verdict = verdictFor(st.preset, preset, node);
         const base = { state: st.name ?? st.preset, preset: st.preset, ...(ps?.risk ? { risk: ps.risk } : { risk: 'CONFIRM' }), verdict };
         if (verdict.state !== 'drifted') return { ...base, action: 'none', why: verdict.state === 'compliant' ? 'compliant' : verdict.reason };
-        const g = gate({
-          mode: spec.remediation?.mode ?? 'auto',
-          nodePaused: (node.spec as { paused?: boolean } | undefined)?.paused === true,
-          ...(spec.maintenanceWindows ? { profileWindows: spec.maintenanceWindows } : {}),
-          ...((node.spec as { maintenanceWindows?: MaintenanceWindow[] } | undefined)?.maintenanceWindows ? { nodeWindows: (node.spec as { maintenanceWindows: MaintenanceWindow[] }).maintenanceWindows } : {}),
-          rolloutPaused: paused,
-          presetExists: preset !== undefined,
-          budget,
-          waitingForCanary: rb.canaryPending && canaryLeft <= 0,
-          now,
-        });
+        const g = gateFor(spec, node, { rolloutPaused: paused, presetExists: preset !== undefined, budget, waitingForCanary: rb.canaryPending && canaryLeft <= 0, now });
         const steps = (['precheck', 'apply', 'verify', 'rollback'] as const).filter((s) => ps?.[s]).map((s) => ({ name: s, script: ps![s]!.script, ...(ps![s]!.timeoutSeconds ? { timeoutSeconds: ps![s]!.timeoutSeconds } : {}) }));
         if (g.blocked) return { ...base, action: 'blocked', why: g.blocked, steps, params: st.with ?? {} };
         budget -= 1;
