@@ -84,6 +84,12 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
 
   // Status: the latest only, written when it differs from what was written, or when it grows old.
   let dirty = true;
+  // A change wakes the status loop at once (a file change reaches the controller in well under a second).
+  let wake: AbortController | undefined;
+  const changed = (): void => {
+    dirty = true;
+    wake?.abort();
+  };
   let lastWritten = '';
   let lastWrittenAt = 0;
   let inventory: { inventory: Inventory; metrics: Metrics } = { inventory: {}, metrics: {} };
@@ -93,7 +99,7 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
   const scanner = new Scanner(probes, host, {
     scanMs: config.scanMs,
     log,
-    onChange: () => (dirty = true),
+    onChange: changed,
   });
   const buildStatus = (): NodeStatus => {
     const probes: NonNullable<NodeStatus['probes']> = {};
@@ -126,7 +132,11 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
           continue;
         }
       }
-      await sleep(1000, stop.signal);
+      wake = new AbortController();
+      const onStop = (): void => wake?.abort();
+      stop.signal.addEventListener('abort', onStop, { once: true });
+      if (!dirty) await sleep(1000, wake.signal);
+      stop.signal.removeEventListener('abort', onStop);
     }
   };
   const inventoryLoop = async (): Promise<void> => {
@@ -139,8 +149,11 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
 
   // The first status carries the inventory and every probe, not an empty shell.
   inventory = await collectInventory((what, err) => log.warn({ what, err: err.message }, 'could not read host inventory (is /proc mounted?)'));
-  await scanner.start();
-  const runner = signingKey
+  // Probes and the job runner need Linux; elsewhere (a developer's laptop) the agent only heartbeats.
+  const linux = process.platform === 'linux';
+  if (linux) await scanner.start();
+  else log.warn(`probes and the job runner need Linux (this is ${process.platform}): only the heartbeat and inventory run`);
+  const runner = signingKey && linux
     ? new Runner({ api, state, config, log, signingKey, afterRun: () => void scanner.scan(probes) })
     : undefined;
   // The node's own object says which check scripts to run; follow it.

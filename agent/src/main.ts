@@ -16,10 +16,6 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (process.platform !== 'linux') {
-    process.stderr.write('hyprnode: probes and the job runner need Linux; nothing to do here\n');
-    process.exit(2);
-  }
   // The same redaction rules as the controller: tokens, passwords and secret-named fields never reach a log line.
   const log = pino({ ...loggerOptions(config.logLevel), base: { component: 'hyprnode', node: config.nodeName } });
   const agent = await startAgent(config, log);

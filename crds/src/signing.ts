@@ -10,7 +10,7 @@ import { createHash, createPublicKey, verify as verifySignature } from 'node:cry
 import type { KeyObject } from 'node:crypto';
 
 /** Seconds a step may run when it names no timeoutSeconds (the CRD default); see scriptDigest. */
-export const DEFAULT_STEP_TIMEOUT_SECONDS = 300;
+export const DEFAULT_STEP_TIMEOUT_SECONDS = 30 * 60;
 
 /** The parts of a Run the signature covers; a Run (generated type) is one. */
 export interface SignableRun {

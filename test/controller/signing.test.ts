@@ -108,7 +108,7 @@ describe('run signing', () => {
 
   it('treats an absent timeoutSeconds as the CRD default, so store defaulting keeps the signature', () => {
     const run = structuredClone(sign(sampleRun()));
-    run.spec.steps![1]!.timeoutSeconds = 300;
+    run.spec.steps![1]!.timeoutSeconds = 1800;
     expect(verify(run)).to.deep.equal({ ok: true });
   });
 

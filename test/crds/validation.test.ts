@@ -175,10 +175,10 @@ describe('crds: validation', () => {
   });
 
   describe('applyDefaults', () => {
-    it('defaults Preset risk to CONFIRM and step timeouts to 300, keeping given values', () => {
+    it('defaults Preset risk to CONFIRM and step timeouts to 1800 (30 minutes), keeping given values', () => {
       const obj: Obj = { apiVersion: API, kind: 'Preset', metadata: { name: 'p' }, spec: { apply: { script: 'true' }, verify: { script: 'true', timeoutSeconds: 5 } } };
       validator('Preset').applyDefaults(obj);
-      expect(obj['spec']).to.deep.equal({ apply: { script: 'true', timeoutSeconds: 300 }, verify: { script: 'true', timeoutSeconds: 5 }, risk: 'CONFIRM' });
+      expect(obj['spec']).to.deep.equal({ apply: { script: 'true', timeoutSeconds: 1800 }, verify: { script: 'true', timeoutSeconds: 5 }, risk: 'CONFIRM' });
       const safe: Obj = { spec: { risk: 'SAFE', apply: { script: 'true' } } };
       validator('Preset').applyDefaults(safe);
       expect((safe['spec'] as Obj)['risk']).to.equal('SAFE');
@@ -201,7 +201,7 @@ describe('crds: validation', () => {
       const obj: Obj = { spec: { nodeName: 'n', preset: 'p', steps: [{ name: 'apply', script: 'true' }, { name: 'verify', script: 'true', timeoutSeconds: 9 }] } };
       validator('Run').applyDefaults(obj);
       expect((obj['spec'] as Obj)['steps']).to.deep.equal([
-        { name: 'apply', script: 'true', timeoutSeconds: 300 },
+        { name: 'apply', script: 'true', timeoutSeconds: 1800 },
         { name: 'verify', script: 'true', timeoutSeconds: 9 },
       ]);
     });

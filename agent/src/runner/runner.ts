@@ -163,7 +163,8 @@ export class Runner {
       entry.startedAt = iso(this.now());
       await report();
       log.write(`--- ${stepName} ---\n`);
-      const out = await runStep(spec, { env: env.vars, onOutput: (t) => log.write(t), signal, hostRoot: this.d.config.hostRoot });
+      const limits = (run.spec as { resources?: { cpuQuota?: string; memoryMax?: string } }).resources;
+      const out = await runStep(spec, { env: env.vars, onOutput: (t) => log.write(t), signal, hostRoot: this.d.config.hostRoot, ...(limits ? { limits } : {}) });
       await log.flush();
       entry.finishedAt = out.finishedAt;
       if (out.exitCode !== null) entry.exitCode = out.exitCode;

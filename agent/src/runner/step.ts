@@ -3,6 +3,7 @@
 // process it started; inside a transient systemd scope with the preset's limits where systemd runs.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
+import { DEFAULT_STEP_TIMEOUT_SECONDS } from '@hyprbox/crds';
 
 export interface StepSpec {
   name: string;
@@ -32,7 +33,7 @@ export interface StepOptions {
   limits?: { memoryMax?: string; cpuQuota?: string };
 }
 
-export const DEFAULT_STEP_TIMEOUT_SECONDS = 30 * 60;
+export { DEFAULT_STEP_TIMEOUT_SECONDS };
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Whether steps can run in a transient systemd scope (systemd is PID 1 and systemd-run exists). */

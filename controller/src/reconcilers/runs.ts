@@ -17,6 +17,7 @@ export interface PresetSpec {
   verify?: { script: string; timeoutSeconds?: number };
   rollback?: { script: string; timeoutSeconds?: number };
   resolves?: string[];
+  resources?: { cpuQuota?: string; memoryMax?: string };
 }
 
 export interface Remediation {
@@ -84,6 +85,7 @@ export async function createRun(i: RenderInput): Promise<Obj | undefined> {
       risk: spec.risk ?? 'CONFIRM',
       params: i.params,
       steps,
+      ...(spec.resources ? { resources: spec.resources } : {}),
       findingRef: i.finding,
       profileRef: i.profile,
     },

@@ -729,8 +729,8 @@ export interface PresetSpecPrecheck {
   /** Bash script, fed to bash -s on the host; parameters arrive as environment variables. */
   script: string;
   /**
-   * Seconds after which the step's process group is killed and the step fails.
-   * @default 300
+   * Seconds after which the step's process group is killed and the step fails (30 minutes when omitted).
+   * @default 1800
    */
   timeoutSeconds?: number;
 }
@@ -740,8 +740,8 @@ export interface PresetSpecApply {
   /** Bash script, fed to bash -s on the host; parameters arrive as environment variables. */
   script: string;
   /**
-   * Seconds after which the step's process group is killed and the step fails.
-   * @default 300
+   * Seconds after which the step's process group is killed and the step fails (30 minutes when omitted).
+   * @default 1800
    */
   timeoutSeconds?: number;
 }
@@ -751,8 +751,8 @@ export interface PresetSpecVerify {
   /** Bash script, fed to bash -s on the host; parameters arrive as environment variables. */
   script: string;
   /**
-   * Seconds after which the step's process group is killed and the step fails.
-   * @default 300
+   * Seconds after which the step's process group is killed and the step fails (30 minutes when omitted).
+   * @default 1800
    */
   timeoutSeconds?: number;
 }
@@ -762,8 +762,8 @@ export interface PresetSpecRollback {
   /** Bash script, fed to bash -s on the host; parameters arrive as environment variables. */
   script: string;
   /**
-   * Seconds after which the step's process group is killed and the step fails.
-   * @default 300
+   * Seconds after which the step's process group is killed and the step fails (30 minutes when omitted).
+   * @default 1800
    */
   timeoutSeconds?: number;
 }
@@ -859,6 +859,8 @@ export interface RunSpec {
   params?: Record<string, unknown>;
   /** The rendered steps, in the order they run (precheck, apply, verify; rollback when verify fails). */
   steps?: RunSpecStep[];
+  /** Resource limits of the steps, copied from the preset; applied through a transient systemd scope where systemd runs. */
+  resources?: RunSpecResources;
   /** Name of the Finding, in the run's namespace, the run remediates. */
   findingRef?: string;
   /** Name of the NodeProfile, in the run's namespace, whose rollout the run belongs to. */
@@ -890,8 +892,8 @@ export interface RunSpecStep {
   /** The exact bash script, fed to bash -s on the host. */
   script: string;
   /**
-   * Seconds after which the step's process group is killed and the step fails.
-   * @default 300
+   * Seconds after which the step's process group is killed and the step fails (30 minutes when omitted).
+   * @default 1800
    */
   timeoutSeconds?: number;
 }
@@ -900,6 +902,14 @@ export interface RunSpecStep {
 export const RunSpecStepNameValues = ['precheck', 'apply', 'verify', 'rollback'] as const;
 /** Which step this is. */
 export type RunSpecStepName = (typeof RunSpecStepNameValues)[number];
+
+/** Resource limits of the steps, copied from the preset; applied through a transient systemd scope where systemd runs. */
+export interface RunSpecResources {
+  /** CPU time allowed, as a systemd CPUQuota percentage (e.g. 50% for half a core). */
+  cpuQuota?: string;
+  /** Memory limit, as a systemd MemoryMax value (e.g. 512M, 2G, infinity). */
+  memoryMax?: string;
+}
 
 /** Progress of the run, written by the node's agent (and by the controller before it is claimed). */
 export interface RunStatus {
