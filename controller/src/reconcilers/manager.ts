@@ -70,8 +70,13 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
   });
   for (const i of [presets, nodes, runs, profiles, findings]) await i.start();
 
+  // A finding written by a profile's reconcile brings that profile back once the cache has it.
+  findings.on((f) => {
+    const profile = (f.spec as { profile?: string }).profile;
+    if (profile) profileQueue.add(`${f.metadata.namespace}/${profile}`);
+  });
   const np = new NodeProfileReconciler({
-    profiles, nodes, presets, runs,
+    profiles, nodes, presets, runs, findings,
     repos: { profiles: d.repo(res('nodeprofiles')), findings: d.repo(res('findings')), runs: d.repo(res('runs')), events: d.repo(res('events')) },
     sign: d.sign, now: d.now, log: d.log.child({ reconciler: 'nodeprofile' }),
   });

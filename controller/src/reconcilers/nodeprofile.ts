@@ -13,6 +13,7 @@ import type { Result } from '../reconcile/controller.js';
 import { verdictFor } from './check.js';
 import type { Verdict } from './check.js';
 import { ensureFinding, findingName, resolveFinding } from './findings.js';
+import type { FindingPhase, FindingSpec } from './findings.js';
 import { approvalsNeeded, autoApproved, createRun, runLabels } from './runs.js';
 import type { PresetSpec, Remediation } from './runs.js';
 import { setCondition } from './conditions.js';
@@ -36,6 +37,8 @@ export interface NodeProfileDeps {
   presets: Informer;
   runs: Informer;
   repos: { profiles: Repository; findings: Repository; runs: Repository; events: Repository };
+  /** The findings cache, to skip store reads when nothing changes (optional: without it every check reads). */
+  findings?: Informer;
   sign(run: Obj): Obj;
   now(): Date;
   log: Logger;
@@ -94,14 +97,14 @@ export class NodeProfileReconciler {
           const lastRun = mine.sort((a, b) => attemptOf(a) - attemptOf(b)).at(-1);
           const driftType = `drift.${state.preset}`;
           if (verdict.state === 'unknown') {
-            await ensureFinding(this.d.repos.findings, ns, { nodeName, type: 'probe.unknown', key: fkey, severity: 'INFO', source: 'drift', message: verdict.reason, profile: name }, 'Open', now);
+            await this.ensure(ns, { nodeName, type: 'probe.unknown', key: fkey, severity: 'INFO', source: 'drift', message: verdict.reason, profile: name }, 'Open', now);
             worst = rank(worst, 'unknown');
             msg = verdict.reason;
             continue;
           }
-          await resolveFinding(this.d.repos.findings, ns, nodeName, 'probe.unknown', fkey, now, 'the probes answer again');
+          await this.resolve(ns, nodeName, 'probe.unknown', fkey, now, 'the probes answer again');
           if (verdict.state === 'compliant') {
-            await resolveFinding(this.d.repos.findings, ns, nodeName, driftType, fkey, now, lastRun && phaseOf(lastRun) === 'Succeeded' ? `resolved by run ${lastRun.metadata.name}` : 'compliant');
+            await this.resolve(ns, nodeName, driftType, fkey, now, lastRun && phaseOf(lastRun) === 'Succeeded' ? `resolved by run ${lastRun.metadata.name}` : 'compliant');
             continue;
           }
           // Drifted.
@@ -109,14 +112,14 @@ export class NodeProfileReconciler {
           const fspec = { nodeName, type: driftType, key: fkey, severity: state.severity ?? 'WARN', source: 'drift' as const, message, profile: name, recommendation: { preset: state.preset }, details: { mismatches: verdict.mismatches } };
           const runPhase = lastRun ? phaseOf(lastRun) : undefined;
           if (lastRun && runPhase && !FINAL.has(runPhase)) {
-            await ensureFinding(this.d.repos.findings, ns, fspec, runPhase === 'AwaitingApproval' ? 'AwaitingApproval' : 'Remediating', now, { runRef: lastRun.metadata.name! });
+            await this.ensure(ns, fspec, runPhase === 'AwaitingApproval' ? 'AwaitingApproval' : 'Remediating', now, { runRef: lastRun.metadata.name! });
             worst = rank(worst, 'remediating');
             msg = `run ${lastRun.metadata.name} is ${runPhase}`;
             continue;
           }
           if (lastRun && runPhase && runPhase !== 'Succeeded' && paused) {
             // Paused after a failure: the finding says so, and nothing runs until a person resumes.
-            await ensureFinding(this.d.repos.findings, ns, fspec, 'Failed', now, { runRef: lastRun.metadata.name! });
+            await this.ensure(ns, fspec, 'Failed', now, { runRef: lastRun.metadata.name! });
             worst = rank(worst, 'failed');
             msg = `run ${lastRun.metadata.name} ${runPhase}: ${(lastRun.status as { message?: string } | undefined)?.message ?? ''}`;
             continue;
@@ -125,7 +128,7 @@ export class NodeProfileReconciler {
           const checked = [...Object.keys(((preset?.spec as PresetSpec | undefined)?.check?.probes) ?? {}), ...((preset?.spec as PresetSpec | undefined)?.check?.script ? [`check.${state.preset}`] : [])];
           if (lastRun && runPhase === 'Succeeded' && !freshAfter(node, lastRun, checked)) {
             // Verify passed; wait for a probe taken after the run before judging.
-            await ensureFinding(this.d.repos.findings, ns, fspec, 'Remediating', now, { runRef: lastRun.metadata.name! });
+            await this.ensure(ns, fspec, 'Remediating', now, { runRef: lastRun.metadata.name! });
             worst = rank(worst, 'remediating');
             msg = `waiting for a fresh probe after run ${lastRun.metadata.name}`;
             requeue = 2000;
@@ -148,7 +151,7 @@ export class NodeProfileReconciler {
             await this.d.repos.runs.update({ ...lastRun, status: { ...(lastRun.status as object), phase: 'Failed', message: 'verify passed, but a fresh probe afterwards still shows the state drifted' } }, Number(lastRun.metadata.resourceVersion)).catch(() => undefined);
           }
           if (blocked) {
-            await ensureFinding(this.d.repos.findings, ns, { ...fspec, message: `${message} (${blocked})` }, lastRun && runPhase === 'Succeeded' ? 'Failed' : 'Open', now);
+            await this.ensure(ns, { ...fspec, message: `${message} (${blocked})` }, lastRun && runPhase === 'Succeeded' ? 'Failed' : 'Open', now);
             if (budget <= 0 || (canaryPending && canaryLeft <= 0)) requeue = 5000;
             if (closed?.nextOpen) requeue = Math.min(requeue ?? Infinity, Math.max(1000, Math.min(closed.nextOpen.getTime() - now.getTime(), 3_600_000)));
             continue;
@@ -167,7 +170,7 @@ export class NodeProfileReconciler {
           }
           budget -= 1;
           if (canaryPending) canaryLeft -= 1;
-          await ensureFinding(this.d.repos.findings, ns, fspec, auto ? 'Remediating' : 'AwaitingApproval', now, { runRef: run.metadata.name! });
+          await this.ensure(ns, fspec, auto ? 'Remediating' : 'AwaitingApproval', now, { runRef: run.metadata.name! });
           this.d.log.info({ profile: key, node: nodeName, run: run.metadata.name, auto, approvals: approvalsNeeded(presetSpec.risk, remediation) }, 'run created');
           await recordEvent(this.d.repos.events, { involved: profile, type: 'Normal', reason: 'RunCreated', message: `run ${run.metadata.name} for node ${nodeName} (${state.preset}, ${presetSpec.risk ?? 'CONFIRM'}): ${auto ? 'starts on its own' : `waits for ${approvalsNeeded(presetSpec.risk, remediation)} approval(s)`}` }, now);
         }
@@ -192,6 +195,25 @@ export class NodeProfileReconciler {
     }
   }
 
+  /** ensureFinding, skipped when the cached finding already says exactly this (no store read per node). */
+  private async ensure(ns: string, spec: FindingSpec, phase: FindingPhase, now: Date, extra: { runRef?: string } = {}): Promise<void> {
+    const cached = this.d.findings?.get(`${ns}/${findingName(spec.nodeName, spec.type, spec.key)}`);
+    if (cached) {
+      const st = (cached.status ?? {}) as { phase?: string; runRef?: string; snoozedUntil?: string };
+      const snoozed = st.phase === 'Snoozed' && Date.parse(st.snoozedUntil ?? '') > now.getTime();
+      const same = JSON.stringify(pick(cached.spec as Record<string, unknown>)) === JSON.stringify(pick(spec as unknown as Record<string, unknown>)) && (snoozed || st.phase === phase) && (extra.runRef === undefined || st.runRef === extra.runRef);
+      if (same) return;
+    }
+    await ensureFinding(this.d.repos.findings, ns, spec, phase, now, extra);
+  }
+
+  /** resolveFinding, skipped when the cache shows nothing to resolve. */
+  private async resolve(ns: string, nodeName: string, type: string, key: string, now: Date, message: string): Promise<void> {
+    const cached = this.d.findings?.get(`${ns}/${findingName(nodeName, type, key)}`);
+    if (this.d.findings && (!cached || (cached.status as { phase?: string } | undefined)?.phase === 'Resolved')) return;
+    await resolveFinding(this.d.repos.findings, ns, nodeName, type, key, now, message);
+  }
+
   private async patchStatus(key: string, status: Record<string, unknown>): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
     const current = await this.d.repos.profiles.get(ns, name);
@@ -204,10 +226,13 @@ export class NodeProfileReconciler {
     const { items } = await this.d.repos.findings.list({ namespace: ns, filter: (f) => (f.spec as { profile?: string }).profile === name && (f.status as { phase?: string } | undefined)?.phase !== 'Resolved' });
     for (const f of items) {
       const s = f.spec as { nodeName: string; type: string; key: string };
-      await resolveFinding(this.d.repos.findings, ns, s.nodeName, s.type, s.key, now, `profile ${name} was deleted`);
+      await this.resolve(ns, s.nodeName, s.type, s.key, now, `profile ${name} was deleted`);
     }
   }
 }
+
+const FINDING_FIELDS = ['nodeName', 'type', 'key', 'severity', 'source', 'message', 'profile', 'recommendation', 'details'];
+const pick = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(FINDING_FIELDS.map((k) => [k, o[k]]));
 
 /** The attempt number at the end of a run's name (runs are named <profile>-<node>-<state hash>-<attempt>). */
 export const attemptOf = (r: Obj): number => Number(/-(\d+)$/.exec(r.metadata.name ?? '')?.[1] ?? 0);
