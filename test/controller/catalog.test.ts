@@ -54,7 +54,7 @@ describe('presets catalog', () => {
       const spec = motd.spec as { risk: string; check: { timeoutSeconds: number }; apply: { timeoutSeconds: number } };
       expect(spec.risk).to.equal('SAFE');
       expect(spec.check.timeoutSeconds).to.equal(30);
-      expect(spec.apply.timeoutSeconds).to.equal(300); // the CRD default
+      expect(spec.apply.timeoutSeconds).to.equal(1800); // the CRD default (30 minutes)
       expect(motd.metadata.labels).to.deep.equal({ [CATALOG_LABEL]: 'true' });
       expect(motd.metadata.annotations![CATALOG_DIGEST_ANNOTATION]).to.equal(specDigest(motd.spec)).and.match(/^sha256:[a-f0-9]{64}$/);
       expect(loaded.map((p) => (p.spec as { risk: string }).risk)).to.deep.equal(['DANGEROUS', 'CONFIRM', 'SAFE']);
@@ -138,7 +138,7 @@ describe('presets catalog', () => {
       expect(motd.metadata.creationTimestamp).to.equal('2026-11-21T12:00:00Z');
       expect(motd.metadata.labels).to.deep.equal({ [CATALOG_LABEL]: 'true' });
       expect(motd.metadata.annotations![CATALOG_DIGEST_ANNOTATION]).to.equal(specDigest(motd.spec));
-      expect((motd.spec as { apply: { timeoutSeconds: number } }).apply.timeoutSeconds).to.equal(300);
+      expect((motd.spec as { apply: { timeoutSeconds: number } }).apply.timeoutSeconds).to.equal(1800);
 
       // Re-sync: nothing is written.
       now = new Date('2026-11-21T13:00:00Z');
