@@ -579,42 +579,50 @@ function report(results: BackendResult[], background: number): string {
       (background > 20 ? ' -- NOT QUIET, these numbers are not trustworthy' : ''),
   );
   lines.push('');
-  row('', each((r) => r.backend));
+  row('', each((r) => `${r.backend} `));
   lines.push(rule);
-  row('a. store writes/s (in-process, c=64)  create', each((r) => fmtInt(r.store.create.opsPerSecond)));
-  row('                                      update', each((r) => fmtInt(r.store.update.opsPerSecond)));
-  row('b. API writes/s (HTTP, c=64)          POST', each((r) => fmtInt(r.api.post.opsPerSecond)));
-  row('                                      PUT', each((r) => fmtInt(r.api.put.opsPerSecond)));
-  row('                                      PATCH', each((r) => fmtInt(r.api.patch.opsPerSecond)));
+  // A value resting on a measurement that other processes disturbed is marked "!" (and its verdict with it).
+  const mark = (text: string, ...from: Array<{ cpu: Cpu }>): string => (from.some((p) => disturbance(p.cpu) !== undefined) ? `${text}!` : `${text} `);
+  const num = (p: Phase): string => mark(fmtInt(p.opsPerSecond), p);
+  row('a. store writes/s (in-process, c=64)  create', each((r) => num(r.store.create)));
+  row('                                      update', each((r) => num(r.store.update)));
+  row('b. API writes/s (HTTP, c=64)          POST', each((r) => num(r.api.post)));
+  row('                                      PUT', each((r) => num(r.api.put)));
+  row('                                      PATCH', each((r) => num(r.api.patch)));
   const wr = (b: Phase, a: Phase): string => {
     const x = ratio(b.opsPerSecond, a.opsPerSecond);
-    return `${x.toFixed(2)} ${verdict(x >= GOAL_WRITE_RATIO)}`;
+    return mark(`${x.toFixed(2)} ${verdict(x >= GOAL_WRITE_RATIO)}`, a, b);
   };
   const writes = (r: BackendResult): Phase[] => [r.api.post, r.api.put, r.api.patch];
   const sum = (ps: Phase[], f: (p: NonNullable<Phase['audit']>) => number): number => ps.reduce((a, p) => a + (p.audit ? f(p.audit) : 0), 0);
   const most = (ps: Phase[], f: (p: NonNullable<Phase['audit']>) => number): number => Math.max(0, ...ps.map((p) => (p.audit ? f(p.audit) : 0)));
-  row('   audit backlog at the end of a row   store', each((r) => fmtInt(most(writes(r), (a) => a.requests - a.atEnd.stored))));
-  row('      (largest of the three rows)       file', each((r) => fmtInt(most(writes(r), (a) => a.requests - a.atEnd.lines))));
-  row('   audit entries lost (store / file)', each((r) => `${fmtInt(sum(writes(r), (a) => Math.max(0, a.requests - a.settled.stored)))} / ${fmtInt(sum(writes(r), (a) => Math.max(0, a.requests - a.settled.lines)))}`));
-  row('   controller busy after the three rows', each((r) => `${sum(writes(r), (a) => a.settleSeconds).toFixed(1)} s`));
+  row('   audit backlog at the end of a row   store', each((r) => mark(fmtInt(most(writes(r), (a) => a.requests - a.atEnd.stored)), ...writes(r))));
+  row('      (largest of the three rows)       file', each((r) => mark(fmtInt(most(writes(r), (a) => a.requests - a.atEnd.lines)), ...writes(r))));
+  row('   audit entries lost (store / file)', each((r) => mark(`${fmtInt(sum(writes(r), (a) => Math.max(0, a.requests - a.settled.stored)))} / ${fmtInt(sum(writes(r), (a) => Math.max(0, a.requests - a.settled.lines)))}`, ...writes(r))));
+  row('   controller busy after the three rows', each((r) => mark(`${sum(writes(r), (a) => a.settleSeconds).toFixed(1)} s`, ...writes(r))));
   row(`   b/a (goal >= ${GOAL_WRITE_RATIO.toFixed(2)})          POST/create`, each((r) => wr(r.api.post, r.store.create)));
   row('                                   PUT/update', each((r) => wr(r.api.put, r.store.update)));
   row('                                 PATCH/update', each((r) => wr(r.api.patch, r.store.update)));
-  row('c. GET one object, req/s (c=64)   controller', each((r) => fmtInt(r.get.controller.opsPerSecond)));
-  row('                                bare express', each((r) => fmtInt(r.get.bare.opsPerSecond)));
+  row('c. GET one object, req/s (c=64)   controller', each((r) => num(r.get.controller)));
+  row('                                bare express', each((r) => num(r.get.bare)));
   row(`   controller/bare (goal >= ${GOAL_GET_RATIO.toFixed(2)})`, each((r) => {
     const x = ratio(r.get.controller.opsPerSecond, r.get.bare.opsPerSecond);
-    return `${x.toFixed(2)} ${verdict(x >= GOAL_GET_RATIO)}`;
+    return mark(`${x.toFixed(2)} ${verdict(x >= GOAL_GET_RATIO)}`, r.get.controller, r.get.bare);
   }));
   row(`d. ${fmtInt(WATCHERS)} watches, ${WATCH_WRITES} creates ${WATCH_SPACING_MS} ms apart`, each(() => ''));
-  row('   write-to-delivery delay, every watch  p50', each((r) => fmtMs(r.watch.p50Ms)));
-  row(`                    p99 (goal <= ${GOAL_WATCH_P99_MS / 1000} s)`, each((r) => `${fmtMs(r.watch.p99Ms)} ${verdict(r.watch.p99Ms <= GOAL_WATCH_P99_MS && r.watch.delivered === r.watch.expected)}`));
-  row('                                         max', each((r) => fmtMs(r.watch.maxMs)));
-  row('   events delivered', each((r) => `${fmtInt(r.watch.delivered)}/${fmtInt(r.watch.expected)}`));
+  row('   write-to-delivery delay, every watch  p50', each((r) => mark(fmtMs(r.watch.p50Ms), r.watch)));
+  row(`                    p99 (goal <= ${GOAL_WATCH_P99_MS / 1000} s)`, each((r) => mark(`${fmtMs(r.watch.p99Ms)} ${verdict(r.watch.p99Ms <= GOAL_WATCH_P99_MS && r.watch.delivered === r.watch.expected)}`, r.watch)));
+  row('                                         max', each((r) => mark(fmtMs(r.watch.maxMs), r.watch)));
+  row('   events delivered', each((r) => mark(`${fmtInt(r.watch.delivered)}/${fmtInt(r.watch.expected)}`, r.watch)));
   lines.push(rule);
   const cpus = results.flatMap((r) => [r.store.create, r.store.update, r.api.post, r.api.put, r.api.patch, r.get.controller, r.get.bare, r.watch].map((p) => p.cpu));
   const disturbed = cpus.filter((c) => disturbance(c) !== undefined).length;
-  if (disturbed > 0) lines.push(`WARNING: ${disturbed} of ${cpus.length} rows were disturbed by other processes (see Detail): rerun on a quiet machine.`);
+  if (disturbed > 0) {
+    lines.push(
+      `WARNING: ${disturbed} of ${cpus.length} rows were still disturbed by other processes after ${ATTEMPTS} attempts (see Detail); ` +
+        'values marked ! rest on them: rerun on a quiet machine.',
+    );
+  }
 
   lines.push('');
   lines.push(

@@ -15,7 +15,8 @@
 // warn-level logger on its stderr, which this process reads), so the load generator's CPU is not charged to
 // the reconciler. Runs are followed on ONE admin watch (labelSelector hyprbox.io/profile=<profile>) that
 // dispatches each run to its node's simulated agent; every write of an agent uses that agent's own token.
-// At most 32 agent requests are in flight. Every wait is bounded; everything is torn down.
+// At most 28 agent requests plus 4 Lease renewals are in flight. Every wait is bounded (the whole run stays
+// under 10 minutes: a. stops after 120 s, b. after 60 s); everything is torn down.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,24 +27,28 @@ import { performance } from 'node:perf_hooks';
 import { verifyRun } from '@hyprbox/crds';
 import type { SignableRun } from '@hyprbox/crds';
 import type { ControllerReady } from './controller-child.js';
-import { HttpClient, delay, envInt, fmtInt, fmtMs, machineLine, percentile, startEtcd, tempDir, terminate } from './lib.js';
+import { busyOthers, delay, envInt, fmtBytes, fmtInt, fmtMs, machineLine, percentile, procSnapshot, startEtcd, tempDir, terminate } from './lib.js';
 import type { EtcdServer } from './lib.js';
 
 const NODES = envInt('BENCH_NODES', 1_000);
 const FLIPS = Math.min(envInt('BENCH_FLIPS', 200), NODES);
 const FLIP_BATCH = 4;
 const FLIP_GAP_MS = 50;
-/** Agent requests in flight at most (all simulated agents together). */
-const CONCURRENCY = 32;
+/** Agent requests in flight at most (all simulated agents together): registration, status and runs... */
+const CONCURRENCY = 28;
+/** ...and Lease renewals, in a lane of their own so neither starves the other (32 in all). */
+const HEARTBEAT_SLOTS = 4;
 const HEARTBEAT_MS = 10_000;
+/** The controller's default --node-grace-seconds: a lease older than this marks the node lost. */
+const NODE_GRACE_MS = 40_000;
 /** The simulated agent's re-probe after a run (the real one re-runs its probes: sshd -T and friends). */
 const RESCAN_MS = 100;
 
 const SETUP_TIMEOUT_MS = 120_000;
-const ROLLOUT_TIMEOUT_MS = 150_000;
+const ROLLOUT_TIMEOUT_MS = 120_000;
 /** A flip whose finding has not changed within this time is counted lost. */
 const FLIP_TIMEOUT_MS = 15_000;
-const FLIPS_PHASE_MS = 100_000;
+const FLIPS_PHASE_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** The whole benchmark; past it, everything is torn down and the process exits non-zero. */
 const OVERALL_TIMEOUT_MS = 9 * 60_000 + 30_000;
@@ -77,16 +82,18 @@ const secs = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFix
 
 class Limiter {
   private active = 0;
-  private readonly queue: Array<() => void> = [];
+  private readonly urgent: Array<() => void> = [];
+  private readonly normal: Array<() => void> = [];
   constructor(private readonly max: number) {}
-  async run<T>(f: () => Promise<T>): Promise<T> {
+  /** `urgent` work (a run already claimed, a measured write) goes before queued normal work. */
+  async run<T>(f: () => Promise<T>, urgent = false): Promise<T> {
     if (this.active < this.max) this.active++;
-    else await new Promise<void>((resolve) => this.queue.push(resolve));
+    else await new Promise<void>((resolve) => (urgent ? this.urgent : this.normal).push(resolve));
     try {
       return await f();
     } finally {
       // Hand the slot straight to the next waiter, so nobody overtakes it.
-      const next = this.queue.shift();
+      const next = this.urgent.shift() ?? this.normal.shift();
       if (next) next();
       else this.active--;
     }
@@ -98,30 +105,52 @@ interface Reply {
   body: string;
 }
 
+type Errors = Map<string, { count: number; example: string }>;
+interface SendOptions {
+  contentType?: string;
+  urgent?: boolean;
+  /** Called when the request actually goes out (after any queueing for a slot). */
+  onStart?: () => void;
+}
+
+/** A lane of HTTP traffic: its own keep-alive pool and at most `slots` requests in flight. */
 class Wire {
   readonly pool: Agent;
-  readonly limiter = new Limiter(CONCURRENCY);
+  readonly limiter: Limiter;
   private readonly host: string;
   private readonly port: number;
   requests = 0;
-  /** Failed requests (transport errors and unexpected statuses), by label. */
-  readonly errors = new Map<string, { count: number; example: string }>();
+  /** Closed at teardown: queued requests are dropped and failures no longer count. */
+  private closed = false;
 
-  constructor(baseUrl: string) {
+  constructor(
+    baseUrl: string,
+    slots: number,
+    /** Failed requests (transport errors and unexpected statuses), by label; shared by the lanes. */
+    readonly errors: Errors,
+  ) {
     const u = new URL(baseUrl);
     if (u.protocol !== 'http:') throw new Error(`the benchmark speaks plain HTTP only (got ${baseUrl})`);
     this.host = u.hostname;
     this.port = Number(u.port);
-    this.pool = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
+    this.limiter = new Limiter(slots);
+    this.pool = new Agent({ keepAlive: true, maxSockets: slots, maxFreeSockets: slots });
   }
 
-  /** One request in a limiter slot; `onStart` runs when it actually goes out (after any queueing). */
-  send(token: string, method: string, path: string, body?: unknown, contentType = 'application/json', onStart?: () => void): Promise<Reply> {
+  send(token: string, method: string, path: string, body?: unknown, o: SendOptions = {}): Promise<Reply> {
     return this.limiter.run(() => {
-      onStart?.();
+      if (this.closed) return Promise.reject(new Error('the benchmark is tearing down'));
+      o.onStart?.();
       this.requests++;
-      return this.raw(token, method, path, body, contentType);
-    });
+      return this.raw(token, method, path, body, o.contentType ?? 'application/json');
+    }, o.urgent);
+  }
+
+  /** send() as JSON, rejecting unless the status is `want`. */
+  async json<T>(token: string, method: string, path: string, want: number, body?: unknown): Promise<T> {
+    const r = await this.send(token, method, path, body);
+    if (r.status !== want) throw new Error(`${method} ${path}: HTTP ${r.status} (wanted ${want}): ${r.body.slice(0, 300)}`);
+    return JSON.parse(r.body) as T;
   }
 
   private raw(token: string, method: string, path: string, body: unknown, contentType: string): Promise<Reply> {
@@ -147,6 +176,7 @@ class Wire {
 
   /** Records a failure under `label` (for the report), returns false. */
   fail(label: string, detail: string): false {
+    if (this.closed) return false;
     const e = this.errors.get(label);
     if (e) e.count++;
     else this.errors.set(label, { count: 1, example: detail.slice(0, 300) });
@@ -154,9 +184,9 @@ class Wire {
   }
 
   /** send(), expecting `want`; a failure is recorded and answered with undefined. */
-  async expect(label: string, want: number, token: string, method: string, path: string, body?: unknown, contentType?: string): Promise<Reply | undefined> {
+  async expect(label: string, want: number, token: string, method: string, path: string, body?: unknown, o: SendOptions = {}): Promise<Reply | undefined> {
     try {
-      const r = await this.send(token, method, path, body, contentType);
+      const r = await this.send(token, method, path, body, o);
       if (r.status === want) return r;
       this.fail(label, `${method} ${path}: HTTP ${r.status}: ${r.body}`);
     } catch (err) {
@@ -166,6 +196,7 @@ class Wire {
   }
 
   close(): void {
+    this.closed = true;
     this.pool.destroy();
   }
 }
@@ -284,8 +315,11 @@ const LEVELS: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
 
 async function startControllerChild(dataDir: string, backend: Backend, endpoints: string[]): Promise<ControllerProc> {
   const args = [dataDir, backend, ...(endpoints.length ? [endpoints.join(',')] : [])];
+  // BENCH_CPU_PROF=<dir>: the controller writes a V8 CPU profile there when it exits (as in bench/lib.ts).
+  const prof = process.env.BENCH_CPU_PROF;
   const child = fork(join(CHILD_DIR, 'controller-child.js'), args, {
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
     env: { ...process.env, BENCH_CONTROLLER_LOG: 'warn' },
   });
   const kill = (): void => void child.kill('SIGKILL');
@@ -372,6 +406,8 @@ interface SimNode {
   claimed: Set<string>;
   /** Runs being claimed right now (by uid). */
   claiming: Set<string>;
+  /** A renewal is in flight (the real agent renews in a loop: one at a time). */
+  beating: boolean;
 }
 
 interface RunSeen {
@@ -399,7 +435,7 @@ interface Flip {
 
 interface BackendResult {
   backend: Backend;
-  setup: { tokensMs: number; registerMs: number; requests: number };
+  setup: { tokensMs: number; registerMs: number };
   a: {
     findingsOpenMs: number;
     canaryCreatedMs: number;
@@ -409,6 +445,13 @@ interface BackendResult {
     allRunsMs: number;
     allSucceededMs: number;
     allResolvedMs: number;
+    /** Where things stood when a. ended (done or timed out), from the watches. */
+    runPhases: string;
+    findingPhases: string;
+    /** Drift findings Resolved when a. ended. */
+    resolved: number;
+    /** Size of the NodeProfile object (JSON) after a.: every status write carries all of it. */
+    profileBytes: number;
     runsCreated: number;
     nodesWithRuns: number;
     duplicates: string[];
@@ -419,6 +462,7 @@ interface BackendResult {
     profileEvents: number;
     profileSummary: string;
     controllerCpuS: number;
+    seconds: number;
     timedOut: boolean;
   };
   b: {
@@ -434,10 +478,25 @@ interface BackendResult {
     newRuns: number;
     profileSummary: string;
     controllerCpuS: number;
+    seconds: number;
+  };
+  heartbeats: {
+    done: number;
+    perSecond: number;
+    /** Ticks at which a node's previous renewal was still in flight (the real agent would wait too). */
+    skipped: number;
+    p50: number;
+    p99: number;
+    max: number;
+    /** Renewals that took longer than grace minus period: a real agent's lease would have expired. */
+    overDeadline: number;
   };
   claimConflicts: number;
   refusedRuns: string[];
-  errors: Map<string, { count: number; example: string }>;
+  errors: Errors;
+  notes: string[];
+  /** Other processes that used more than 10% of a core during a. and b. */
+  others: string[];
   watchProblems: string[];
   logs: LogGroup[];
   peakRssMiB: number;
@@ -456,9 +515,15 @@ async function until(cond: () => boolean, ms: number, step = 20): Promise<boolea
 
 const remaining = (): number => Math.max(0, started + OVERALL_TIMEOUT_MS - 20_000 - performance.now());
 
+function countBy<T>(xs: Iterable<T>, f: (x: T) => string): string {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(f(x), (m.get(f(x)) ?? 0) + 1);
+  return [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+}
+
 function profileSummary(p: Obj | undefined): string {
   const s = p?.status as { matched?: number; compliant?: number; drifted?: number; remediating?: number; failed?: number; unknown?: number; health?: string; conditions?: Array<{ type: string; status: string; reason: string }> } | undefined;
-  if (!s) return 'no status';
+  if (!s) return p ? 'no status' : 'could not be read';
   const cond = (t: string): string => {
     const c = s.conditions?.find((x) => x.type === t);
     return c ? `${t}=${c.status}(${c.reason})` : `${t}=?`;
@@ -466,24 +531,43 @@ function profileSummary(p: Obj | undefined): string {
   return `matched ${s.matched ?? '?'}, compliant ${s.compliant ?? '?'}, drifted ${s.drifted ?? '?'}, remediating ${s.remediating ?? '?'}, failed ${s.failed ?? '?'}, unknown ${s.unknown ?? '?'}; ${s.health ?? '?'}; ${cond('Ready')} ${cond('Stalled')}`;
 }
 
+/** What the benchmark was doing last: printed if the overall time limit cuts it short. */
+let lastProgress = '';
+
 async function runBackend(backend: Backend): Promise<BackendResult> {
   const tmp = await tempDir('hyprbox-bench-reconcile-');
   let etcd: EtcdServer | undefined;
   let ctl: ControllerProc | undefined;
-  let wire: Wire | undefined;
-  let admin: HttpClient | undefined;
+  const lanes: Wire[] = [];
   const watches: Watch[] = [];
   let heartbeat: NodeJS.Timeout | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const notes: string[] = [];
+  const say = (msg: string): void => {
+    lastProgress = `${backend}: ${msg}`;
+    progress(lastProgress);
+  };
   try {
     if (backend === 'etcd') etcd = await startEtcd();
     ctl = await startControllerChild(tmp.dir, backend, etcd?.endpoints ?? []);
     const { url, token: adminToken, pid } = ctl.ready;
-    progress(`${backend}: controller up at ${url} (pid ${pid})`);
-    admin = new HttpClient(url, adminToken, 4);
-    const w = (wire = new Wire(url));
-    const signingKey = (await admin.request('GET', '/hyprbox/v1/signing-key')).body;
+    say(`controller up at ${url} (pid ${pid})`);
+    const errors: Errors = new Map();
+    const w = new Wire(url, CONCURRENCY, errors);
+    const beat = new Wire(url, HEARTBEAT_SLOTS, errors);
+    const admin = new Wire(url, 4, errors);
+    lanes.push(w, beat, admin);
+    const adminJson = <T>(method: string, path: string, want: number, body?: unknown): Promise<T> => admin.json<T>(adminToken, method, path, want, body);
+    /** An admin read after a phase; undefined (and a note) when the controller does not answer in time. */
+    const adminRead = <T>(what: string, path: string): Promise<T | undefined> =>
+      adminJson<T>('GET', path, 200).catch((err: unknown) => {
+        notes.push(`could not read ${what}: ${(err as Error).message}`);
+        return undefined;
+      });
+
+    const signingKey = (await admin.send(adminToken, 'GET', '/hyprbox/v1/signing-key')).body;
     if (!signingKey.includes('PUBLIC KEY')) throw new Error('the controller published no run-signing key');
-    await admin.json('POST', `${G}/presets`, 201, {
+    await adminJson('POST', `${G}/presets`, 201, {
       apiVersion: API,
       kind: 'Preset',
       metadata: { name: PRESET },
@@ -497,22 +581,24 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
 
     // Setup: a token per node (admin), then each agent registers with its own: Node, Lease, first status.
     const names = Array.from({ length: NODES }, (_, i) => nodeName(i));
-    const t0 = performance.now();
     const nodes = new Map<string, SimNode>();
     const setupDeadline = performance.now() + Math.min(SETUP_TIMEOUT_MS, remaining());
     const inTime = (): void => {
       if (performance.now() > setupDeadline) throw new Error(`${backend}: setup did not finish within ${SETUP_TIMEOUT_MS / 1000} s`);
     };
+    const t0 = performance.now();
     await Promise.all(
       names.map(async (name) => {
         const r = await w.send(adminToken, 'POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: NS, name } } });
         inTime();
         if (r.status !== 201) throw new Error(`minting the token of ${name}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
-        nodes.set(name, { name, token: (JSON.parse(r.body) as { status: { token: string } }).status.token, claimed: new Set(), claiming: new Set() });
+        const token = (JSON.parse(r.body) as { status: { token: string } }).status.token;
+        nodes.set(name, { name, token, claimed: new Set(), claiming: new Set(), beating: false });
       }),
     );
     const tokensMs = performance.now() - t0;
-    progress(`${backend}: ${NODES} node tokens in ${secs(tokensMs)}`);
+    say(`${NODES} node tokens in ${secs(tokensMs)}`);
+    const MERGE = 'application/merge-patch+json';
     const probeStatus = (value: 'yes' | 'no', at: Date) => ({ status: { agentVersion: 'bench-sim', probes: { [FIELD]: { state: 'ok', value, observedAt: at.toISOString() } } } });
     const renewTime = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const t1 = performance.now();
@@ -523,20 +609,36 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
         const now = renewTime();
         const lease = await w.send(n.token, 'POST', `${NSP}/leases`, { apiVersion: API, kind: 'Lease', metadata: { name: n.name }, spec: { holderIdentity: `hyprnode@${n.name}`, acquireTime: now, renewTime: now } });
         if (lease.status !== 201) throw new Error(`creating the lease of ${n.name}: HTTP ${lease.status}: ${lease.body.slice(0, 300)}`);
-        const st = await w.send(n.token, 'PATCH', `${NSP}/nodes/${n.name}/status`, probeStatus('yes', new Date()), 'application/merge-patch+json');
+        const st = await w.send(n.token, 'PATCH', `${NSP}/nodes/${n.name}/status`, probeStatus('yes', new Date()), { contentType: MERGE });
         if (st.status !== 200) throw new Error(`first status of ${n.name}: HTTP ${st.status}: ${st.body.slice(0, 300)}`);
         inTime();
       }),
     );
     const registerMs = performance.now() - t1;
-    const setupRequests = w.requests;
-    progress(`${backend}: ${NODES} nodes registered (Node, Lease, status) in ${secs(registerMs)}`);
+    say(`${NODES} nodes registered (Node, Lease, status) in ${secs(registerMs)}`);
 
-    // Heartbeats, as the real agent: every node renews its Lease every 10 s, spread evenly over the period.
+    // Heartbeats, as the real agent: every node renews its Lease every 10 s (spread evenly over the period),
+    // one renewal at a time per node. Their latency is measured from when each goes out.
     let hb = 0;
+    const hbStats = { sent: 0, skipped: 0 };
+    const hbLatency: number[] = [];
+    const hbStart = performance.now();
     heartbeat = setInterval(() => {
       const n = nodes.get(names[hb++ % NODES]!)!;
-      void w.expect('lease renewal', 200, n.token, 'PATCH', `${NSP}/leases/${n.name}`, { spec: { renewTime: renewTime() } }, 'application/merge-patch+json');
+      if (n.beating) {
+        hbStats.skipped++;
+        return;
+      }
+      n.beating = true;
+      let sentAt = NaN;
+      void beat
+        .expect('lease renewal', 200, n.token, 'PATCH', `${NSP}/leases/${n.name}`, { spec: { renewTime: renewTime() } }, { contentType: MERGE, onStart: () => (sentAt = performance.now()) })
+        .then((r) => {
+          if (!r) return;
+          hbStats.sent++;
+          hbLatency.push(performance.now() - sentAt);
+        })
+        .finally(() => (n.beating = false));
     }, HEARTBEAT_MS / NODES);
     heartbeat.unref();
 
@@ -545,7 +647,6 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
     const runsByNode = new Map<string, string[]>();
     const findings = new Map<string, FindingSeen>();
     const flips = new Map<string, Flip>();
-    let tApply = NaN;
     let secondRunAt = NaN;
     let canary: RunSeen | undefined;
     let canaryBreach: string | undefined;
@@ -563,12 +664,13 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
       const v = verifyRun(run as unknown as SignableRun, signingKey, { now: new Date(), executed: (u) => n.claimed.has(u) });
       if (!v.ok) {
         refused.push(`${name}: ${v.reason}: ${v.message}`);
-        await w.expect('report a refused run', 200, n.token, 'PATCH', `${NSP}/runs/${name}/status`, { status: { phase: 'Failed', message: `${v.reason}: ${v.message}`, finishedAt: new Date().toISOString() } }, 'application/merge-patch+json');
+        await w.expect('report a refused run', 200, n.token, 'PATCH', `${NSP}/runs/${name}/status`, { status: { phase: 'Failed', message: `${v.reason}: ${v.message}`, finishedAt: new Date().toISOString() } }, { contentType: MERGE, urgent: true });
         return;
       }
       n.claiming.add(uid);
       let claim: Reply;
       try {
+        // The exactly-once claim: the whole object back at the resourceVersion it was seen at.
         claim = await w.send(n.token, 'PUT', `${NSP}/runs/${name}/status`, { ...run, status: { ...(run.status ?? {}), phase: 'Claimed', claimedBy: `hyprnode@${n.name}`, observedGeneration: run.metadata.generation ?? 1 } });
       } catch (err) {
         w.fail('claim', `${name}: ${(err as Error).message}`);
@@ -577,9 +679,9 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
         n.claiming.delete(uid);
       }
       if (claim.status === 409) {
-        // Changed since we saw it (or claimed elsewhere): like the agent, look at the next version of it.
+        // Changed since we saw it (or claimed elsewhere): like the agent, look at the current version.
         claimConflicts++;
-        const fresh = await w.send(n.token, 'GET', `${NSP}/runs/${name}`).catch(() => undefined);
+        const fresh = await w.send(n.token, 'GET', `${NSP}/runs/${name}`, undefined, { urgent: true }).catch(() => undefined);
         if (fresh?.status === 200) {
           const f = JSON.parse(fresh.body) as Obj;
           if (phaseOf(f) === 'Pending') await execute(n, f);
@@ -593,7 +695,7 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
       n.claimed.add(uid);
       const steps = ((run.spec?.steps as Array<{ name: string }> | undefined) ?? []).map((s) => s.name);
       const startedAt = new Date().toISOString();
-      await w.expect('run Running', 200, n.token, 'PATCH', `${NSP}/runs/${name}/status`, { status: { phase: 'Running', claimedBy: `hyprnode@${n.name}`, startedAt, steps: steps.map((s) => ({ name: s, phase: 'Pending' })) } }, 'application/merge-patch+json');
+      await w.expect('run Running', 200, n.token, 'PATCH', `${NSP}/runs/${name}/status`, { status: { phase: 'Running', claimedBy: `hyprnode@${n.name}`, startedAt, steps: steps.map((s) => ({ name: s, phase: 'Pending' })) } }, { contentType: MERGE, urgent: true });
       const finished = new Date();
       const done = await w.expect('run Succeeded', 200, n.token, 'PATCH', `${NSP}/runs/${name}/status`, {
         status: {
@@ -603,20 +705,20 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
           logBytes: 0,
           steps: steps.map((s) => (s === 'rollback' ? { name: s, phase: 'Skipped' } : { name: s, phase: 'Succeeded', startedAt, finishedAt: finished.toISOString(), exitCode: 0 })),
         },
-      }, 'application/merge-patch+json');
+      }, { contentType: MERGE, urgent: true });
       const seen = runs.get(name);
       if (done && seen) seen.succeededAt ??= performance.now();
       // The re-probe after the run: strictly after finishedAt, as the controller requires a fresh probe.
       await delay(RESCAN_MS);
       const at = new Date(Math.max(Date.now(), finished.getTime() + 1));
-      await w.expect('status after a run', 200, n.token, 'PATCH', `${NSP}/nodes/${n.name}/status`, probeStatus('no', at), 'application/merge-patch+json');
+      await w.expect('status after a run', 200, n.token, 'PATCH', `${NSP}/nodes/${n.name}/status`, probeStatus('no', at), { contentType: MERGE, urgent: true });
     };
 
     const onRun = (type: string, run: Obj, at: number): void => {
+      if (type === 'DELETED') return;
       const name = run.metadata.name!;
       const node = (run.spec?.nodeName as string | undefined) ?? '?';
       let seen = runs.get(name);
-      if (type === 'DELETED') return;
       if (!seen) {
         seen = { name, node, createdAt: at, phase: phaseOf(run) };
         runs.set(name, seen);
@@ -662,11 +764,21 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
     watches.push(runWatch, findingWatch, profileWatch);
     await Promise.all(watches.map((x) => x.start()));
 
+    let lastCpu = cpuSeconds(pid);
+    ticker = setInterval(() => {
+      const c = cpuSeconds(pid);
+      say(`runs {${countBy(runs.values(), (r) => r.phase)}} findings {${countBy(findings.values(), (f) => f.phase)}}; controller ${(((c - lastCpu) / 5) * 100).toFixed(0)}% of a core`);
+      lastCpu = c;
+    }, 5000);
+    ticker.unref();
+
     // a. Apply the profile; wait for every run, then every finding resolved.
-    progress(`${backend}: a. applying the profile to ${NODES} nodes`);
+    say(`a. applying the profile to ${NODES} nodes`);
+    // Anything else busy on the machine meanwhile skews every number: name it in the report.
+    const procs0 = procSnapshot();
     const cpuA0 = cpuSeconds(pid);
-    tApply = performance.now();
-    await admin.json('POST', `${NSP}/nodeprofiles`, 201, {
+    const tApply = performance.now();
+    await adminJson('POST', `${NSP}/nodeprofiles`, 201, {
       apiVersion: API,
       kind: 'NodeProfile',
       metadata: { name: PROFILE },
@@ -677,8 +789,7 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
         rollout: { canary: 1, maxParallel: NODES },
       },
     });
-    const aDeadline = Math.min(ROLLOUT_TIMEOUT_MS, remaining());
-    const since = (t: number | undefined): number => (t === undefined ? NaN : t - tApply);
+    /** The latest of f over all NODES entries; NaN unless every one has it. */
     const allOf = <T>(m: Map<string, T>, f: (x: T) => number | undefined): number => {
       if (m.size < NODES) return NaN;
       let worst = -Infinity;
@@ -693,49 +804,61 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
     const doneA = await until(() => {
       if (!Number.isFinite(allRunsAt) && runsByNode.size >= NODES) {
         allRunsAt = Math.max(...[...runs.values()].map((r) => r.createdAt));
-        progress(`${backend}: a. every node has a run after ${secs(allRunsAt - tApply)}`);
+        say(`a. every node has a run after ${secs(allRunsAt - tApply)}`);
       }
       return runsByNode.size >= NODES && findings.size >= NODES && [...findings.values()].every((f) => f.phase === 'Resolved');
-    }, aDeadline, 50);
+    }, Math.min(ROLLOUT_TIMEOUT_MS, remaining()), 50);
+    const aSeconds = (performance.now() - tApply) / 1000;
     const cpuA = cpuSeconds(pid) - cpuA0;
-    if (!doneA) progress(`${backend}: a. timed out: ${runsByNode.size} nodes with runs, ${[...findings.values()].filter((f) => f.phase === 'Resolved').length} findings resolved`);
-    else progress(`${backend}: a. every drift finding resolved after ${secs(performance.now() - tApply)}`);
+    const runPhases = countBy(runs.values(), (r) => r.phase);
+    const findingPhases = countBy(findings.values(), (f) => f.phase);
+    if (!doneA) say(`a. TIMED OUT after ${aSeconds.toFixed(0)} s: runs {${runPhases}}, findings {${findingPhases}}`);
+    else say(`a. every drift finding resolved after ${aSeconds.toFixed(1)} s`);
     // The truth from a list (not the watch): duplicates and runs that never finished.
     await delay(1000);
-    const listed = await admin.json<{ items: Obj[] }>('GET', `${NSP}/runs?labelSelector=${encodeURIComponent(`hyprbox.io/profile=${PROFILE}`)}`, 200);
+    const runsPath = `${NSP}/runs?labelSelector=${encodeURIComponent(`hyprbox.io/profile=${PROFILE}`)}`;
+    const listed = (await adminRead<{ items: Obj[] }>('the runs', runsPath))?.items;
     const perNode = new Map<string, string[]>();
-    for (const r of listed.items) perNode.set(r.spec!.nodeName as string, [...(perNode.get(r.spec!.nodeName as string) ?? []), r.metadata.name!]);
+    for (const r of listed ?? []) perNode.set(r.spec!.nodeName as string, [...(perNode.get(r.spec!.nodeName as string) ?? []), r.metadata.name!]);
     const duplicates = [...perNode.entries()].filter(([, v]) => v.length > 1).map(([k, v]) => `${k}: ${v.join(', ')}`);
-    const stuck = listed.items.filter((r) => !FINAL.has(phaseOf(r))).map((r) => `${r.metadata.name} (${phaseOf(r)}${r.status?.claimedBy ? `, claimed by ${String(r.status.claimedBy)}` : ''})`);
-    const profileA = await admin.json<Obj>('GET', `${NSP}/nodeprofiles/${PROFILE}`, 200);
+    const stuck = (listed ?? []).filter((r) => !FINAL.has(phaseOf(r))).map((r) => `${r.metadata.name} (${phaseOf(r)}${r.status?.claimedBy ? `, claimed by ${String(r.status.claimedBy)}` : ''})`);
+    const profileA = await adminRead<Obj>('the profile', `${NSP}/nodeprofiles/${PROFILE}`);
     const canaryFinding = canary ? findings.get(canary.node) : undefined;
+    const since = (t: number | undefined): number => (t === undefined ? NaN : t - tApply);
     const a: BackendResult['a'] = {
       findingsOpenMs: allOf(findings, (f) => f.firstAt) - tApply,
       canaryCreatedMs: since(canary?.createdAt),
       canarySucceededMs: since(canary?.succeededAt),
       canaryResolvedMs: since(canaryFinding?.resolvedAt),
       secondRunMs: since(Number.isFinite(secondRunAt) ? secondRunAt : undefined),
-      allRunsMs: since(Number.isFinite(allRunsAt) ? allRunsAt : undefined),
+      allRunsMs: allRunsAt - tApply,
       allSucceededMs: allOf(runs, (r) => r.succeededAt) - tApply,
       allResolvedMs: doneA ? allOf(findings, (f) => f.resolvedAt) - tApply : NaN,
-      runsCreated: listed.items.length,
-      nodesWithRuns: perNode.size,
+      runPhases,
+      findingPhases,
+      resolved: [...findings.values()].filter((f) => f.phase === 'Resolved').length,
+      profileBytes: profileA ? JSON.stringify(profileA).length : NaN,
+      runsCreated: listed?.length ?? runs.size,
+      nodesWithRuns: listed ? perNode.size : runsByNode.size,
       duplicates,
-      stuck,
+      stuck: listed ? (doneA ? stuck : []) : [],
       ...(canaryBreach ? { canaryBreach } : {}),
       proceededBeforeFreshProbe: Number.isFinite(secondRunAt) && (canaryFinding?.resolvedAt === undefined || secondRunAt < canaryFinding.resolvedAt),
-      findingEventsPerNode: [...findings.values()].reduce((s, f) => s + f.events, 0) / Math.max(1, findings.size),
+      findingEventsPerNode: [...findings.values()].reduce((x, f) => x + f.events, 0) / Math.max(1, findings.size),
       profileEvents,
       profileSummary: profileSummary(profileA),
       controllerCpuS: cpuA,
+      seconds: aSeconds,
       timedOut: !doneA,
     };
+    if (!doneA && listed) notes.push(`a. did not finish: runs not final when it ended (not counted as stuck): ${stuck.length}`);
 
     // b. Probe flips: status change → drift finding change, in small batches.
     await delay(2000);
-    progress(`${backend}: b. ${FLIPS} probe flips in batches of ${FLIP_BATCH}`);
+    say(`b. ${FLIPS} probe flips in batches of ${FLIP_BATCH}`);
     phaseB = true;
     const cpuB0 = cpuSeconds(pid);
+    const tB = performance.now();
     const stride = Math.max(1, Math.floor(NODES / FLIPS));
     const targets = Array.from({ length: FLIPS }, (_, i) => names[(i * stride + 1) % NODES]!);
     const patchMs: number[] = [];
@@ -746,15 +869,17 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
         batch.map(async (name) => {
           const n = nodes.get(name)!;
           const flip: Flip = { node: name, t0: NaN };
-          let sent = NaN;
           try {
-            const r = await w.send(n.token, 'PATCH', `${NSP}/nodes/${name}/status`, probeStatus('yes', new Date()), 'application/merge-patch+json', () => {
-              sent = performance.now();
-              flip.t0 = sent;
-              flips.set(name, flip);
+            const r = await w.send(n.token, 'PATCH', `${NSP}/nodes/${name}/status`, probeStatus('yes', new Date()), {
+              contentType: MERGE,
+              urgent: true,
+              onStart: () => {
+                flip.t0 = performance.now();
+                flips.set(name, flip);
+              },
             });
             if (r.status !== 200) w.fail('flip', `${name}: HTTP ${r.status}: ${r.body}`);
-            else patchMs.push(performance.now() - sent);
+            else patchMs.push(performance.now() - flip.t0);
           } catch (err) {
             w.fail('flip', `${name}: ${(err as Error).message}`);
           }
@@ -763,13 +888,15 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
       await until(() => batch.every((name) => flips.get(name)?.seenAt !== undefined), Math.min(FLIP_TIMEOUT_MS, Math.max(0, bDeadline - performance.now())), 5);
       await delay(FLIP_GAP_MS);
     }
+    const bSeconds = (performance.now() - tB) / 1000;
+    const others = busyOthers(procs0, procSnapshot(), (performance.now() - tApply) / 1000, new Set([process.pid, pid, ...(etcd?.pid !== undefined ? [etcd.pid] : [])]));
     const cpuB = cpuSeconds(pid) - cpuB0;
     await delay(2000);
     const delays = [...flips.values()].filter((f) => f.seenAt !== undefined).map((f) => f.seenAt! - f.t0).sort((x, y) => x - y);
     const phasesAfter: Record<string, number> = {};
     for (const f of flips.values()) if (f.phase) phasesAfter[f.phase] = (phasesAfter[f.phase] ?? 0) + 1;
     patchMs.sort((x, y) => x - y);
-    const profileB = await admin.json<Obj>('GET', `${NSP}/nodeprofiles/${PROFILE}`, 200);
+    const profileB = await adminRead<Obj>('the profile', `${NSP}/nodeprofiles/${PROFILE}`);
     const b: BackendResult['b'] = {
       flips: flips.size,
       measured: delays.length,
@@ -783,34 +910,42 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
       newRuns: newRunsInB,
       profileSummary: profileSummary(profileB),
       controllerCpuS: cpuB,
+      seconds: bSeconds,
     };
-    progress(`${backend}: b. ${b.measured}/${b.flips} flips seen, p50 ${fmtMs(b.p50)}, p99 ${fmtMs(b.p99)}`);
+    say(`b. ${b.measured}/${b.flips} flips seen, p50 ${fmtMs(b.p50)}, p99 ${fmtMs(b.p99)}`);
 
+    clearInterval(ticker);
     clearInterval(heartbeat);
     heartbeat = undefined;
+    const hbSeconds = (performance.now() - hbStart) / 1000;
+    hbLatency.sort((x, y) => x - y);
     for (const x of watches) x.close();
+    for (const l of lanes) l.close();
     const rss = peakRssMiB(pid);
     const etcdRss = peakRssMiB(etcd?.pid);
     await ctl.stop();
     const logs = [...ctl.logs.values()].sort((x, y) => y.level - x.level || y.count - x.count);
     return {
       backend,
-      setup: { tokensMs, registerMs, requests: setupRequests },
+      setup: { tokensMs, registerMs },
       a,
       b,
+      heartbeats: { done: hbStats.sent, perSecond: hbStats.sent / hbSeconds, skipped: hbStats.skipped, p50: percentile(hbLatency, 50), p99: percentile(hbLatency, 99), max: hbLatency.at(-1) ?? NaN, overDeadline: hbLatency.filter((x) => x > NODE_GRACE_MS - HEARTBEAT_MS).length },
       claimConflicts,
       refusedRuns: refused,
-      errors: w.errors,
+      errors,
+      notes,
+      others,
       watchProblems: watches.flatMap((x) => x.problems),
       logs,
       peakRssMiB: rss,
       etcdPeakRssMiB: etcdRss,
     };
   } finally {
+    if (ticker) clearInterval(ticker);
     if (heartbeat) clearInterval(heartbeat);
     for (const x of watches) x.close();
-    wire?.close();
-    admin?.close();
+    for (const l of lanes) l.close();
     await ctl?.stop();
     await etcd?.stop();
     tmp.remove();
@@ -821,19 +956,19 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
 // Report
 
 function report(results: BackendResult[], skipped: string[]): string {
-  const L = 58;
-  const C = 16;
+  const L = 60;
+  const C = 20;
   const lines: string[] = [];
   const row = (label: string, f: (r: BackendResult) => string): void => {
     lines.push(label.padEnd(L) + results.map((r) => f(r).padStart(C)).join(''));
   };
-  const rule = '-'.repeat(L + C * results.length);
+  const rule = '-'.repeat(L + C * Math.max(1, results.length));
   lines.push(`HyprBox reconcile benchmark, ${new Date().toISOString().slice(0, 10)}`);
   lines.push(`Machine: ${machineLine()}`);
   lines.push(
-    `Load: ${fmtInt(NODES)} simulated agents (real protocol over HTTP, own node tokens, at most ${CONCURRENCY} requests in flight, ` +
-      `Lease renewed every ${HEARTBEAT_MS / 1000} s, re-probe ${RESCAN_MS} ms after a run); controller in its own child process; ` +
-      'times from the NodeProfile POST, seen on admin watches.',
+    `Load: ${fmtInt(NODES)} simulated agents (real protocol over HTTP, own node tokens; at most ${CONCURRENCY} requests in flight + ${HEARTBEAT_SLOTS} for ` +
+      `Lease renewals every ${HEARTBEAT_MS / 1000} s; re-probe ${RESCAN_MS} ms after a run); controller in its own child process; ` +
+      'times from the NodeProfile POST to the event on an admin watch.',
   );
   lines.push('');
   row('', (r) => r.backend);
@@ -847,34 +982,45 @@ function report(results: BackendResult[], skipped: string[]): string {
   row('   -> second run created', (r) => secs(r.a.secondRunMs));
   row(`   -> EVERY RUN CREATED (${fmtInt(NODES)})`, (r) => secs(r.a.allRunsMs));
   row('   -> every run Succeeded', (r) => secs(r.a.allSucceededMs));
-  row('   -> EVERY DRIFT FINDING RESOLVED', (r) => secs(r.a.allResolvedMs) + (r.a.timedOut ? ' (timeout)' : ''));
+  row('   -> EVERY DRIFT FINDING RESOLVED', (r) => (r.a.timedOut ? `not in ${r.a.seconds.toFixed(0)} s` : secs(r.a.allResolvedMs)));
+  if (results.some((r) => r.a.timedOut)) {
+    row('      resolved when a. ended / at that rate, all after', (r) => (r.a.timedOut ? `${fmtInt(r.a.resolved)} / ~${((NODES * r.a.seconds) / Math.max(1, r.a.resolved)).toFixed(0)} s` : '-'));
+  }
   row('   runs created / nodes with a run', (r) => `${fmtInt(r.a.runsCreated)} / ${fmtInt(r.a.nodesWithRuns)}`);
-  row('   duplicate runs / stuck runs / canary breach', (r) => `${r.a.duplicates.length} / ${r.a.stuck.length} / ${r.a.canaryBreach ? 'YES' : 'no'}`);
-  row('   rollout went on before the canary was re-probed', (r) => (r.a.proceededBeforeFreshProbe ? 'YES' : 'no'));
+  row('   duplicate runs / stuck runs / canary breach', (r) => `${r.a.duplicates.length} / ${r.a.timedOut ? '?' : r.a.stuck.length} / ${r.a.canaryBreach ? 'YES' : 'no'}`);
+  row("   second run created before the canary's finding Resolved", (r) => (r.a.proceededBeforeFreshProbe ? 'YES' : 'no'));
   row('   finding writes per node (watch events)', (r) => r.a.findingEventsPerNode.toFixed(1));
   row('   NodeProfile writes (status patches, watch events)', (r) => fmtInt(r.a.profileEvents));
-  row('   controller CPU during a.', (r) => `${r.a.controllerCpuS.toFixed(1)} s`);
+  row('   NodeProfile size (each write carries all of it)', (r) => fmtBytes(r.a.profileBytes));
+  row('   controller CPU during a. (s / % of one core)', (r) => `${r.a.controllerCpuS.toFixed(0)} s / ${((100 * r.a.controllerCpuS) / r.a.seconds).toFixed(0)}%`);
   row(`b. status change -> drift finding changed (${FLIPS} flips, ${FLIP_BATCH}/batch)`, () => '');
   row('   p50', (r) => fmtMs(r.b.p50));
   row('   p99', (r) => fmtMs(r.b.p99));
   row('   max', (r) => fmtMs(r.b.max));
   row('   flips seen / sent', (r) => `${r.b.measured}/${r.b.flips}`);
-  row('   status PATCH itself, p50', (r) => fmtMs(r.b.patchP50));
+  row('   the status PATCH itself, p50', (r) => fmtMs(r.b.patchP50));
   row('   finding phase after the flip', (r) => Object.entries(r.b.phasesAfter).map(([k, v]) => `${k} ${v}`).join(', ') || '-');
   row('   Succeeded runs turned Failed by the controller', (r) => fmtInt(r.b.runsMarkedFailed));
   row('   new runs created', (r) => fmtInt(r.b.newRuns));
-  row('   controller CPU during b.', (r) => `${r.b.controllerCpuS.toFixed(1)} s`);
+  row('   controller CPU during b. (s / % of one core)', (r) => `${r.b.controllerCpuS.toFixed(0)} s / ${((100 * r.b.controllerCpuS) / r.b.seconds).toFixed(0)}%`);
+  row(`Lease renewals done / s (${fmtInt(NODES / (HEARTBEAT_MS / 1000))}/s due)`, (r) => `${fmtInt(r.heartbeats.done)} / ${r.heartbeats.perSecond.toFixed(0)}`);
+  row('   renewal latency p50 / p99', (r) => `${fmtMs(r.heartbeats.p50)} / ${fmtMs(r.heartbeats.p99)}`);
+  row('   renewal latency max', (r) => fmtMs(r.heartbeats.max));
+  row(`   renewals > ${(NODE_GRACE_MS - HEARTBEAT_MS) / 1000} s (lease would expire) / ticks skipped`, (r) => `${fmtInt(r.heartbeats.overDeadline)} / ${fmtInt(r.heartbeats.skipped)}`);
   row('claim conflicts (409) / runs refused by an agent', (r) => `${r.claimConflicts} / ${r.refusedRuns.length}`);
-  row('failed agent/admin requests', (r) => fmtInt([...r.errors.values()].reduce((s, e) => s + e.count, 0)));
+  row('failed requests (agents and admin)', (r) => fmtInt([...r.errors.values()].reduce((s, e) => s + e.count, 0)));
   row('controller log lines at warn+', (r) => fmtInt(r.logs.reduce((s, l) => s + l.count, 0)));
   row('controller peak RSS / etcd peak RSS', (r) => `${r.peakRssMiB.toFixed(0)} / ${Number.isFinite(r.etcdPeakRssMiB) ? r.etcdPeakRssMiB.toFixed(0) : '-'} MiB`);
+  row('other processes busy (> 10% of a core) during a.+b.', (r) => fmtInt(r.others.length));
   lines.push(rule);
   for (const s of skipped) lines.push(`skipped: ${s}`);
+  if (results.some((r) => r.others.length)) lines.push('WARNING: other processes competed for the CPU (see Detail): rerun on a quiet machine.');
 
   lines.push('');
   lines.push('Detail');
   for (const r of results) {
     const p = `  [${r.backend}]`;
+    lines.push(`${p} when a. ended: runs {${r.a.runPhases}}, drift findings {${r.a.findingPhases}}`);
     lines.push(`${p} profile after a.: ${r.a.profileSummary}`);
     lines.push(`${p} profile after b.: ${r.b.profileSummary}`);
     if (r.a.canaryBreach) lines.push(`${p} CANARY BREACH: ${r.a.canaryBreach}`);
@@ -882,7 +1028,9 @@ function report(results: BackendResult[], skipped: string[]): string {
     if (r.a.duplicates.length > 5) lines.push(`${p} ... and ${r.a.duplicates.length - 5} more duplicates`);
     for (const s of r.a.stuck.slice(0, 5)) lines.push(`${p} stuck: ${s}`);
     if (r.a.stuck.length > 5) lines.push(`${p} ... and ${r.a.stuck.length - 5} more stuck runs`);
-    if (r.b.lost.length) lines.push(`${p} flips never seen: ${r.b.lost.slice(0, 10).join(', ')}${r.b.lost.length > 10 ? ' ...' : ''}`);
+    if (r.b.lost.length) lines.push(`${p} flips whose finding never changed (${FLIP_TIMEOUT_MS / 1000} s): ${r.b.lost.length}: ${r.b.lost.slice(0, 8).join(', ')}${r.b.lost.length > 8 ? ' ...' : ''}`);
+    for (const x of r.notes) lines.push(`${p} note: ${x}`);
+    if (r.others.length) lines.push(`${p} busy meanwhile: ${r.others.join('; ')}`);
     for (const x of r.refusedRuns.slice(0, 3)) lines.push(`${p} refused: ${x}`);
     for (const [label, e] of r.errors) lines.push(`${p} ${e.count} x failed ${label}: ${e.example}`);
     for (const x of r.watchProblems.slice(0, 5)) lines.push(`${p} watch: ${x}`);
@@ -893,21 +1041,22 @@ function report(results: BackendResult[], skipped: string[]): string {
 }
 
 async function main(): Promise<void> {
+  const results: BackendResult[] = [];
+  const skipped: string[] = [];
   const watchdog = setTimeout(() => {
+    process.stdout.write(report(results, [...skipped, `cut short by the overall limit of ${OVERALL_TIMEOUT_MS / 1000} s while at "${lastProgress}"`]) + '\n');
     process.stderr.write(`bench:reconcile: did not finish within ${OVERALL_TIMEOUT_MS / 1000} s; tearing down\n`);
     process.exit(2);
   }, OVERALL_TIMEOUT_MS);
   watchdog.unref();
   const backends = (process.env.BENCH_BACKENDS ?? 'sqlite,etcd').split(',').map((b) => b.trim());
-  const results: BackendResult[] = [];
-  const skipped: string[] = [];
   for (const backend of backends) {
     if (backend !== 'sqlite' && backend !== 'etcd') throw new Error(`BENCH_BACKENDS: unknown backend "${backend}"`);
-    // A backend gets its turn only when the one before it would fit again in the time left.
+    // A backend gets its turn only when the ones before it would fit again in the time left.
     const t0 = performance.now();
-    const last = results.length ? (performance.now() - started) / results.length : 0;
-    if (results.length && remaining() < last * 1.3) {
-      skipped.push(`${backend}: not enough time left (${(remaining() / 1000).toFixed(0)} s; the previous backend took ${(last / 1000).toFixed(0)} s)`);
+    const each = results.length ? (performance.now() - started) / results.length : 0;
+    if (results.length && remaining() < each * 1.2) {
+      skipped.push(`${backend}: not enough time left (${(remaining() / 1000).toFixed(0)} s; a backend took ${(each / 1000).toFixed(0)} s)`);
       continue;
     }
     results.push(await runBackend(backend));

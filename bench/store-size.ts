@@ -4,6 +4,7 @@
 //
 // 1,000 keys, values of about 500 bytes of JSON, 100,000 updates (100 per key, round robin, one at a time);
 // the sizes of the .db and -wal files are printed after 10k, 50k and 100k updates and after close().
+// Then, the time one compaction takes as the number of live keys grows (10k, 50k, 100k keys).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +16,8 @@ const KEYS = 1_000;
 const UPDATES = 100_000;
 const CHECKPOINTS = [10_000, 50_000, 100_000];
 const VALUE_BYTES = 500;
+/** Live keys at which one compaction is timed. */
+const COMPACTION_KEYS = [10_000, 50_000, 100_000];
 
 const size = (file: string): number => {
   try {
@@ -124,6 +127,44 @@ async function run(label: string, retainRevisions: number | undefined): Promise<
   }
 }
 
+/**
+ * How long one compaction takes (it runs synchronously, on the event loop) as the number of live keys grows,
+ * each time discarding the same amount of history: 1,000 superseded revisions of one key.
+ */
+async function compactionCost(): Promise<Array<{ keys: number; ms: number }>> {
+  const tmp = await tempDir('hyprbox-bench-compact-');
+  const out: Array<{ keys: number; ms: number }> = [];
+  try {
+    // No automatic compaction: the benchmark compacts explicitly.
+    const store = createSqliteStore({ file: join(tmp.dir, 'hyprbox.db'), retainRevisions: 0 });
+    try {
+      let keys = 0;
+      for (const target of COMPACTION_KEYS) {
+        for (; keys < target; keys++) {
+          const r = await store.create(`/registry/hyprbox.io/nodes/default/node-${keys}`, value(keys, 0));
+          if (!r.ok) throw new Error(`create node-${keys} failed`);
+          if (keys % 1000 === 999) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        const hot = '/registry/hyprbox.io/nodes/default/node-0';
+        let rev = (await store.get(hot))!.modRevision;
+        for (let i = 0; i < 1000; i++) {
+          const r = await store.update(hot, value(0, i), rev);
+          if (!r.ok) throw new Error('update conflicted');
+          rev = r.kv.modRevision;
+        }
+        const t0 = performance.now();
+        await store.compact(rev);
+        out.push({ keys: target, ms: performance.now() - t0 });
+      }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    tmp.remove();
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const variants: Array<[string, number | undefined]> = [
     ['default retention (10,000 revisions)', undefined],
@@ -136,6 +177,8 @@ async function main(): Promise<void> {
     process.stderr.write(`[bench] ${label}\n`);
     results.push({ label, ...(await run(label, retain)) });
   }
+  process.stderr.write('[bench] compaction time against the number of keys\n');
+  const compaction = await compactionCost();
   const intruders = busyOthers(procsBefore, procSnapshot(), (performance.now() - t0) / 1000, new Set([process.pid]));
 
   const out: string[] = [];
@@ -158,6 +201,9 @@ async function main(): Promise<void> {
     }
     out.push(line(['', 'overall', '', '', '', '', fmtInt(r.overall)]));
   }
+  out.push('');
+  out.push('One compaction (store.compact, synchronous on the event loop) discarding 1,000 superseded revisions of one key, by live keys:');
+  for (const c of compaction) out.push(`  ${fmtInt(c.keys).padStart(8)} keys  ${c.ms.toFixed(1).padStart(7)} ms`);
   if (intruders.length) out.push(`WARNING: other processes competed for the CPU (updates/s are skewed; sizes are not): ${intruders.join(', ')}`);
   process.stdout.write(out.join('\n') + '\n');
 }
