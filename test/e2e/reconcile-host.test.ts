@@ -110,6 +110,13 @@ describe('the reconcile loop on a Debian test host', function () {
     expect(runs[0]!.spec.steps!.map((s) => s.name)).to.deep.equal(['precheck', 'apply', 'verify', 'rollback']);
     expect(t.host.readFile('/etc/ssh/sshd_config.d/00-hyprbox.conf')).to.equal('PasswordAuthentication no\n');
     await until('the profile compliant', async () => (await profileStatus(p))?.compliant === 1, 30_000);
+    // Drifting again later is a new drift, not a failed fix: a second run fixes it, the rollout stays open.
+    await t.host.exec(['rm', '-f', '/etc/ssh/sshd_config.d/00-hyprbox.conf']);
+    await until('a second run resolves the new drift', async () => {
+      const rs = await runsOf(p);
+      return rs.length === 2 && rs.every((r) => r.status?.phase === 'Succeeded') && (await drift('pw-safe', p))?.status?.phase === 'Resolved';
+    }, 60_000);
+    expect((await profileStatus(p))?.conditions?.find((x) => x.type === 'Stalled')?.status).to.equal('False');
     await removeProfile(p);
     await resetHost();
   });

@@ -47,7 +47,9 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
   const nodesIn = (ns: string | undefined): void => nodes.list(ns).forEach((n) => checksQueue.add(keyOf(n)));
 
   const profilesIn = (ns: string | undefined): void => profiles.list(ns).forEach((p) => profileQueue.add(keyOf(p)));
-  profiles.on((p) => {
+  // A profile's own status writes do not re-trigger it: only spec (generation) and annotation changes do.
+  profiles.on((p, event, prev) => {
+    if (event === 'modified' && prev && prev.metadata.generation === p.metadata.generation && JSON.stringify(prev.metadata.annotations ?? {}) === JSON.stringify(p.metadata.annotations ?? {})) return;
     profileQueue.add(keyOf(p));
     nodesIn(p.metadata.namespace);
   });

@@ -76,7 +76,14 @@ export class NodeProfileReconciler {
       const nodes = this.d.nodes.list(ns).filter((n) => matchesProfile(spec, n)).sort((a, b) => a.metadata.name!.localeCompare(b.metadata.name!));
       const runs = this.d.runs.list(ns).filter((r) => r.metadata.labels?.['hyprbox.io/profile'] === name);
       const paused = rolloutPaused(profile, runs);
-      const rb = rolloutBudget(spec, runs);
+      // Runs indexed once by (node, state): a reconcile is linear in nodes and runs, not their product.
+      const runsByTarget = new Map<string, Obj[]>();
+      for (const r of runs) {
+        const k = `${r.metadata.labels?.['hyprbox.io/node']}\u0000${r.metadata.labels?.['hyprbox.io/state']}`;
+        runsByTarget.set(k, [...(runsByTarget.get(k) ?? []), r]);
+      }
+      // The canary counts only runs whose fix was verified (their finding resolved by a fresh probe).
+      const rb = rolloutBudget(spec, runs, (r) => this.verified(r));
       let budget = rb.budget;
       let canaryLeft = rb.canaryLeft;
       const canaryPending = rb.canaryPending;
@@ -84,7 +91,10 @@ export class NodeProfileReconciler {
       const counts = { compliant: 0, drifted: 0, unknown: 0, remediating: 0, failed: 0 };
       let requeue: number | undefined;
 
+      let visited = 0;
       for (const node of nodes) {
+        // The SQLite store is synchronous: let the API server breathe during a large reconcile.
+        if (++visited % 50 === 0) await new Promise((r) => setImmediate(r));
         const nodeName = node.metadata.name!;
         let worst: NodeState = 'compliant';
         let msg = 'every state is compliant';
@@ -93,8 +103,8 @@ export class NodeProfileReconciler {
           const fkey = `${name}/${stateName}`;
           const preset = this.d.presets.get(state.preset);
           const verdict: Verdict = verdictFor(state.preset, preset, node);
-          const mine = runs.filter((r) => r.metadata.labels?.['hyprbox.io/node'] === nodeName && r.metadata.labels?.['hyprbox.io/state'] === runLabels(name, nodeName, stateName)['hyprbox.io/state']);
-          const lastRun = mine.sort((a, b) => attemptOf(a) - attemptOf(b)).at(-1);
+          const mine = runsByTarget.get(`${nodeName}\u0000${runLabels(name, nodeName, stateName)['hyprbox.io/state']}`) ?? [];
+          const lastRun = [...mine].sort((a, b) => attemptOf(a) - attemptOf(b)).at(-1);
           const driftType = `drift.${state.preset}`;
           if (verdict.state === 'unknown') {
             await this.ensure(ns, { nodeName, type: 'probe.unknown', key: fkey, severity: 'INFO', source: 'drift', message: verdict.reason, profile: name }, 'Open', now);
@@ -136,9 +146,11 @@ export class NodeProfileReconciler {
           }
           worst = rank(worst, 'drifted');
           msg = message;
+          // Succeeded, then verified compliant, then drifted again later: a new drift, not a failed fix.
+          const didNotFix = lastRun !== undefined && runPhase === 'Succeeded' && !this.verified(lastRun);
           const g = gateFor(spec, node, {
             rolloutPaused: paused,
-            ...(lastRun && runPhase === 'Succeeded' ? { lastRunDidNotFix: lastRun.metadata.name! } : {}),
+            ...(didNotFix ? { lastRunDidNotFix: lastRun.metadata.name! } : {}),
             presetExists: preset !== undefined,
             budget,
             waitingForCanary: canaryPending && canaryLeft <= 0,
@@ -146,12 +158,12 @@ export class NodeProfileReconciler {
           });
           const blocked = g.blocked;
           const closed = g.closed;
-          if (lastRun && runPhase === 'Succeeded') {
+          if (didNotFix) {
             // Verify passed but a probe taken afterwards still shows drift: the run did not fix it.
             await this.d.repos.runs.update({ ...lastRun, status: { ...(lastRun.status as object), phase: 'Failed', message: 'verify passed, but a fresh probe afterwards still shows the state drifted' } }, Number(lastRun.metadata.resourceVersion)).catch(() => undefined);
           }
           if (blocked) {
-            await this.ensure(ns, { ...fspec, message: `${message} (${blocked})` }, lastRun && runPhase === 'Succeeded' ? 'Failed' : 'Open', now);
+            await this.ensure(ns, { ...fspec, message: `${message} (${blocked})` }, didNotFix ? 'Failed' : 'Open', now);
             if (budget <= 0 || (canaryPending && canaryLeft <= 0)) requeue = 5000;
             if (closed?.nextOpen) requeue = Math.min(requeue ?? Infinity, Math.max(1000, Math.min(closed.nextOpen.getTime() - now.getTime(), 3_600_000)));
             continue;
@@ -193,6 +205,19 @@ export class NodeProfileReconciler {
       status.observedGeneration = gen;
       await this.patchStatus(key, status);
     }
+  }
+
+  /** A run whose fix was confirmed: its finding was resolved after the run finished. */
+  private verified(run: Obj): boolean {
+    if (phaseOf(run) !== 'Succeeded') return false;
+    const ref = (run.spec as { findingRef?: string }).findingRef;
+    const f = ref ? this.d.findings?.get(`${run.metadata.namespace}/${ref}`) : undefined;
+    const resolvedAt = Date.parse((f?.status as { resolvedAt?: string } | undefined)?.resolvedAt ?? '');
+    const history = ((f?.status as { history?: Array<{ phase: string; time: string }> } | undefined)?.history ?? []);
+    const finished = Date.parse((run.status as { finishedAt?: string } | undefined)?.finishedAt ?? '');
+    // Resolved at some point after the run (second precision on both sides: same second counts).
+    const resolvedAfter = (t: number): boolean => Number.isFinite(t) && Number.isFinite(finished) && t >= Math.floor(finished / 1000) * 1000;
+    return resolvedAfter(resolvedAt) || history.some((h) => h.phase === 'Resolved' && resolvedAfter(Date.parse(h.time)));
   }
 
   /** ensureFinding, skipped when the cached finding already says exactly this (no store read per node). */
@@ -246,9 +271,10 @@ export function rolloutPaused(profile: Obj, runs: Obj[]): boolean {
 }
 
 /** Runs that may start now: maxParallel minus the active ones, and the canary's remaining slots. */
-export function rolloutBudget(spec: ProfileSpec, runs: Obj[]): { budget: number; canaryLeft: number; canaryPending: boolean } {
-  const active = runs.filter((r) => !FINAL.has(phaseOf(r))).length;
-  const succeeded = runs.filter((r) => phaseOf(r) === 'Succeeded').length;
+export function rolloutBudget(spec: ProfileSpec, runs: Obj[], verified: (run: Obj) => boolean = (r) => phaseOf(r) === 'Succeeded'): { budget: number; canaryLeft: number; canaryPending: boolean } {
+  // Succeeded-but-unverified runs still hold their slot: the canary must succeed *and* verify.
+  const succeeded = runs.filter(verified).length;
+  const active = runs.filter((r) => !FINAL.has(phaseOf(r)) || (phaseOf(r) === 'Succeeded' && !verified(r))).length;
   const canary = spec.rollout?.canary ?? 1;
   return {
     budget: Math.max(0, (spec.rollout?.maxParallel ?? 1) - active),
