@@ -28,19 +28,7 @@ describe('hyprnode in a Debian test host', function () {
   const agents: ChildProcess[] = [];
   let seq = 0;
 
-  const api = async <T = Json>(method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; body: T }> => {
-    // The controller restarts in one test: a request caught by the restart is sent again.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await c.api(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': type } } : {}) });
-        const text = await res.text();
-        return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
-      } catch (err) {
-        if (attempt >= 20 || !/socket hang up|ECONNRESET|ECONNREFUSED/.test(String((err as Error).message) + String((err as { code?: string }).code))) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-  };
+  const api = <T = Json>(method: string, path: string, body?: unknown, type = 'application/json') => c.json<T>(method, path, body, type);
   const node = async (): Promise<Node | undefined> => {
     const r = await api<Node>('GET', `${G}/namespaces/default/nodes/th-1`);
     return r.status === 200 ? r.body : undefined;

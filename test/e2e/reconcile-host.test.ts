@@ -40,19 +40,7 @@ describe('the reconcile loop on a Debian test host', function () {
   let current: RunningController | undefined;
   let n = 0;
 
-  const api = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; body: T }> => {
-    // The controller restarts in one test: a request caught by the restart is sent again.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await c.api(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': type } } : {}) });
-        const text = await res.text();
-        return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
-      } catch (err) {
-        if (attempt >= 20 || !/socket hang up|ECONNRESET|ECONNREFUSED/.test(String((err as Error).message) + String((err as { code?: string }).code))) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-  };
+  const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown, type = 'application/json') => c.json<T>(method, path, body, type);
   const findings = async (): Promise<Finding[]> => (await api<{ items: Finding[] }>('GET', `${NS}/findings`)).body.items;
   const runsOf = async (profile: string): Promise<Run[]> => (await api<{ items: Run[] }>('GET', `${NS}/runs?labelSelector=hyprbox.io%2Fprofile%3D${profile}`)).body.items;
   const profileStatus = async (name: string) => (await api<NodeProfile>('GET', `${NS}/nodeprofiles/${name}`)).body.status;

@@ -24,6 +24,8 @@ export interface TestController {
   controller: RunningController;
   /** fetch against the API with the admin token. */
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** A JSON request as admin; resent when a controller restart cuts it (a pooled socket hangs up). */
+  json<T = Record<string, unknown>>(method: string, path: string, body?: unknown, type?: string): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,16 @@ export async function startTestController(backend: Backend, extraArgs: string[] 
   const kubeconfig = join(dataDir, 'admin.kubeconfig');
   const kc = parse(readFileSync(kubeconfig, 'utf8')) as { users: Array<{ user: { token: string } }> };
   const token = kc.users[0]!.user.token;
+  const api = (path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${token}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      body = JSON.stringify(init.json);
+      if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+    }
+    return send(controller.url + path, init.method ?? 'GET', headers, body as string | undefined, controller.caCert);
+  };
   return {
     backend,
     url: controller.url,
@@ -44,15 +56,18 @@ export async function startTestController(backend: Backend, extraArgs: string[] 
     kubeconfig,
     dataDir,
     controller,
-    api(path, init = {}) {
-      const headers = new Headers(init.headers);
-      headers.set('Authorization', `Bearer ${token}`);
-      let body = init.body;
-      if (init.json !== undefined) {
-        body = JSON.stringify(init.json);
-        if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+    api,
+    async json<T>(method: string, path: string, body?: unknown, type = 'application/json') {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await api(path, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': type } } : {}) });
+          const text = await res.text();
+          return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+        } catch (err) {
+          if (attempt >= 20 || !/socket hang up|ECONNRESET|ECONNREFUSED/.test(`${(err as Error).message} ${(err as { code?: string }).code ?? ''}`)) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
       }
-      return send(controller.url + path, init.method ?? 'GET', headers, body as string | undefined, controller.caCert);
     },
     async stop() {
       await controller.stop();
