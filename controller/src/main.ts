@@ -18,22 +18,31 @@ async function main(): Promise<void> {
     process.stdout.write(usage());
     return;
   }
-  const controller = await startController(config);
-  if (controller.kubeconfigWritten) {
-    process.stderr.write(`\nAdmin credentials: ${controller.kubeconfigWritten}\nTry: kubectl --kubeconfig ${controller.kubeconfigWritten} get nodes.hyprbox.io -A\n\n`);
-  }
+  // Signals are handled from the start: one that arrives while starting stops the controller once it is up.
+  const state: { controller?: Awaited<ReturnType<typeof startController>>; requested?: string } = {};
   const shutdown = (signal: string): void => {
-    controller.log.info({ signal }, 'shutting down');
-    controller.stop().then(
+    const c = state.controller;
+    if (!c) {
+      state.requested = signal;
+      return;
+    }
+    c.log.info({ signal }, 'shutting down');
+    c.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        controller.log.error({ err }, 'shutdown failed');
+        c.log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  const controller = await startController(config);
+  state.controller = controller;
+  if (controller.kubeconfigWritten) {
+    process.stderr.write(`\nAdmin credentials: ${controller.kubeconfigWritten}\nTry: kubectl --kubeconfig ${controller.kubeconfigWritten} get nodes.hyprbox.io -A\n\n`);
+  }
+  if (state.requested) shutdown(state.requested);
 }
 
 main().catch((err: unknown) => {

@@ -69,7 +69,8 @@ describe('controller configuration', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const kubeconfig = join(data, 'admin.kubeconfig');
-    for (let i = 0; i < 200 && !stderr.includes('Admin credentials'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && !stderr.includes('Admin credentials'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(stderr).to.contain('Admin credentials');
     expect(existsSync(kubeconfig), stderr).to.equal(true);
     expect(statSync(kubeconfig).mode & 0o777).to.equal(0o600);
     expect(statSync(join(data, 'tls', 'ca.key')).mode & 0o777).to.equal(0o600);
