@@ -1,12 +1,11 @@
 // Shared pieces of the benchmarks: the machine line, a throwaway etcd, a keep-alive HTTP client, a
 // closed-loop load generator, percentiles and child-process servers. Nothing here tunes the controller.
-import { spawn, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -263,7 +262,6 @@ export class HttpClient {
 // Child processes. Every child is started under `setpriv --pdeathsig SIGKILL` when possible (or, for Node
 // children, exits when the IPC channel to us closes), so nothing outlives the benchmark.
 
-const SETPRIV = '/usr/bin/setpriv';
 const live = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
 let hooks = false;
@@ -348,101 +346,9 @@ export async function forkChild<M>(script: string, args: string[], timeoutMs = 3
 // A throwaway single-member etcd: /usr/bin/etcd on free loopback ports in a temp dir, with the settings the
 // tests use (no automatic compaction), killed at the end.
 
-const ETCD = '/usr/bin/etcd';
-
-export interface EtcdServer {
-  endpoints: string[];
-  /** etcd's pid (setpriv execs etcd, so it is the spawned child's). */
-  pid: number | undefined;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('could not determine a free port'));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-function etcdHealthy(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(`${url}/health`, { timeout: 1000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"true"')));
-      res.on('error', () => resolve(false));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-export async function startEtcd(): Promise<EtcdServer> {
-  if (!existsSync(ETCD)) throw new Error('etcd not found: install it with `apt-get install -y etcd-server`');
-  installExitHooks();
-  const dir = await mkdtemp(join(tmpdir(), 'hyprbox-bench-etcd-'));
-  liveDirs.add(dir);
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const args = [
-    '--name=bench',
-    `--data-dir=${join(dir, 'data')}`,
-    `--listen-client-urls=${clientUrl}`,
-    `--advertise-client-urls=${clientUrl}`,
-    `--listen-peer-urls=${peerUrl}`,
-    `--initial-advertise-peer-urls=${peerUrl}`,
-    `--initial-cluster=bench=${peerUrl}`,
-    '--initial-cluster-state=new',
-    '--auto-compaction-retention=0',
-    '--logger=zap',
-    '--log-outputs=stderr',
-    '--log-level=warn',
-  ];
-  const logFile = join(dir, 'etcd.log');
-  const fd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = existsSync(SETPRIV)
-      ? spawn(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', ETCD, ...args], { stdio: ['ignore', fd, fd] })
-      : spawn(ETCD, args, { stdio: ['ignore', fd, fd] });
-  } finally {
-    closeSync(fd);
-  }
-  live.add(child);
-  const stop = async (): Promise<void> => {
-    await terminate(child);
-    await rm(dir, { recursive: true, force: true });
-    liveDirs.delete(dir);
-  };
-  const deadline = Date.now() + 20_000;
-  while (!(await etcdHealthy(clientUrl))) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      let tail = '';
-      try {
-        tail = readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
-      } catch {
-        // no log
-      }
-      await stop();
-      throw new Error(`etcd did not become healthy at ${clientUrl}:\n${tail}`);
-    }
-    await delay(100);
-  }
-  return { endpoints: [clientUrl], pid: child.pid, stop };
-}
+// etcd for the benchmarks is the test harness's: one way to start and stop it.
+export { startEtcd } from '@hyprbox/e2e/lib/etcd-server';
+export type { EtcdServer } from '@hyprbox/e2e/lib/etcd-server';
 
 /** A fresh temp directory and a function removing it. */
 export async function tempDir(prefix: string): Promise<{ dir: string; remove(): void }> {

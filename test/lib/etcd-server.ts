@@ -14,6 +14,8 @@ export interface EtcdServer {
   /** Client URLs, e.g. ['http://127.0.0.1:40123']. */
   endpoints: string[];
   dataDir: string;
+  /** etcd's pid (setpriv execs etcd, so it is the spawned child's): benchmarks charge its CPU to etcd. */
+  pid: number | undefined;
   /** SIGTERM, then SIGKILL after a bound; waits for exit and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -199,7 +201,7 @@ async function startOnce(): Promise<EtcdServer> {
     }
     await delay(100);
   }
-  return { endpoints: [clientUrl], dataDir, stop };
+  return { endpoints: [clientUrl], dataDir, pid: child.pid, stop };
 }
 
 /** Start a fresh single-member etcd; retries on the rare port race (a "free" port taken before etcd bound it). */
