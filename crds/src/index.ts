@@ -7,3 +7,4 @@ export * from './generated/types.js';
 export { generateTypes } from './generate.js';
 export * from './signing.js';
 export * from './redact.js';
+export * from './findings.js';

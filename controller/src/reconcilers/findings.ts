@@ -1,6 +1,6 @@
 // Findings are keyed (node, type, key): one object per triple, whose name is derived from it, so
 // re-detection updates the same Finding and dynamic data lives in message/details, never in the key.
-import { createHash } from 'node:crypto';
+import { findingName } from '@hyprbox/crds';
 import type { Obj } from '../api/admission.js';
 import { admitCreate, isoSeconds } from '../api/admission.js';
 import type { Repository } from '../api/repository.js';
@@ -19,10 +19,8 @@ export interface FindingSpec {
   details?: Record<string, unknown>;
 }
 
-export function findingName(nodeName: string, type: string, key: string): string {
-  const h = createHash('sha256').update(`${type}\u0000${key}`).digest('hex').slice(0, 12);
-  return `${nodeName}-${h}`.slice(0, 253);
-}
+/** Shared with the agent, which names the scanner findings it writes the same way. */
+export { findingName };
 
 interface Status {
   phase?: FindingPhase;
