@@ -23,6 +23,7 @@ import { createRegistry } from '@hyprbox/controller/api/resource';
 import type { RequestAttributes } from '@hyprbox/controller/api/handlers';
 import type {} from '@hyprbox/controller/api/app'; // declares req.user, req.id, req.attributes, req.denyReason
 import { createSqliteStore } from '@hyprbox/controller/store/sqlite';
+import { MAX_CREATE_MANY } from '@hyprbox/controller/store/types';
 import type { Store } from '@hyprbox/controller/store/types';
 import { sleep, until } from '../lib/wait.js';
 
@@ -381,7 +382,7 @@ describe('controller/audit', () => {
         store: (s) => ({
           ...s,
           backend: s.backend,
-          create: (key, value, opts) => (fail ? Promise.reject(new Error('disk on fire')) : s.create(key, value, opts)),
+          createMany: (entries) => (fail ? Promise.reject(new Error('disk on fire')) : s.createMany(entries)),
         }),
       });
       try {
@@ -410,7 +411,7 @@ describe('controller/audit', () => {
     it('does not wait for the store: record() returns while writes are still pending', async () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
-      const f = fixture({ store: (s) => ({ ...s, backend: s.backend, create: async (k, v, o) => (await gate, s.create(k, v, o)) }) });
+      const f = fixture({ store: (s) => ({ ...s, backend: s.backend, createMany: async (entries) => (await gate, s.createMany(entries)) }) });
       try {
         f.auditor.record(entry(1));
         f.auditor.record(entry(2));
@@ -422,6 +423,22 @@ describe('controller/audit', () => {
         expect((await f.stored()).map((l) => l.name)).to.deep.equal(['r-1', 'r-2']);
       } finally {
         release();
+        await f.close();
+      }
+    });
+
+    it('stores a burst a transaction at a time (at most MAX_CREATE_MANY events each), losing none, in order', async () => {
+      const batches: number[] = [];
+      const f = fixture({ store: (s) => ({ ...s, backend: s.backend, createMany: (entries) => (batches.push(entries.length), s.createMany(entries)) }) });
+      try {
+        for (let i = 0; i < 300; i++) f.auditor.record(entry(i));
+        await f.auditor.flush();
+        const names = Array.from({ length: 300 }, (_, i) => `r-${i}`);
+        expect((await f.stored()).map((e) => e.name)).to.deep.equal(names);
+        expect(f.lines().map((e) => e.name)).to.deep.equal(names);
+        // The first record() starts a write on its own; the other 299 wait for it and go in full batches.
+        expect(batches).to.deep.equal([1, MAX_CREATE_MANY, MAX_CREATE_MANY, 299 - 2 * MAX_CREATE_MANY]);
+      } finally {
         await f.close();
       }
     });

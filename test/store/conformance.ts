@@ -103,6 +103,47 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       });
     });
 
+    describe('createMany', function () {
+      it('creates the absent keys at one revision, reports the existing ones, and a watch sees one batch', async function () {
+        const existing = kvOf(await store.create(`${p}b`, 'old'));
+        const rec = new Recorder();
+        watch(p, rec, existing.modRevision + 1);
+        const results = await store.createMany([{ key: `${p}a`, value: 'A' }, { key: `${p}b`, value: 'B' }, { key: `${p}c`, value: 'C' }]);
+        const rev = existing.modRevision + 1;
+        const kv = (k: string, v: string): KeyValue => ({ key: `${p}${k}`, value: v, createRevision: rev, modRevision: rev, version: 1, lease: 0 });
+        expect(results[0]).to.deep.equal({ ok: true, revision: rev, kv: kv('a', 'A') });
+        expect(results[1]).to.deep.include({ ok: false, current: existing });
+        expect(results[2]).to.deep.equal({ ok: true, revision: rev, kv: kv('c', 'C') });
+        expect(await store.currentRevision()).to.equal(rev);
+        expect((await store.range(p)).kvs.map((k) => k.value)).to.deep.equal(['A', 'old', 'C']);
+        await until('the batch', () => rec.events.length >= 2);
+        expect(rec.batches.map((b) => b.map(brief))).to.deep.equal([[
+          { type: 'put', key: `${p}a`, value: 'A', rev },
+          { type: 'put', key: `${p}c`, value: 'C', rev },
+        ]]);
+      });
+
+      it('writes nothing when every key exists, and nothing at all for an unknown lease or a repeated key', async function () {
+        const a = kvOf(await store.create(`${p}a`, 'A'));
+        expect(await store.createMany([{ key: `${p}a`, value: 'x' }])).to.deep.equal([{ ok: false, revision: a.modRevision, current: a }]);
+        const lease = await store.grantLease(60);
+        await store.revokeLease(lease);
+        const base = await store.currentRevision();
+        await rejection(store.createMany([{ key: `${p}b`, value: 'B' }, { key: `${p}c`, value: 'C', lease }]));
+        await rejection(store.createMany([{ key: `${p}d`, value: 'D' }, { key: `${p}d`, value: 'D' }]));
+        expect(await store.currentRevision()).to.equal(base);
+        expect((await store.range(p)).kvs.map((k) => k.key)).to.deep.equal([`${p}a`]);
+      });
+
+      it('attaches each key to its lease (a revoke deletes them)', async function () {
+        const lease = await store.grantLease(60);
+        const r = await store.createMany([{ key: `${p}a`, value: 'A', lease }, { key: `${p}b`, value: 'B' }]);
+        expect(r.map((x) => x.ok && x.kv.lease)).to.deep.equal([lease, 0]);
+        await store.revokeLease(lease);
+        expect((await store.range(p)).kvs.map((k) => k.key)).to.deep.equal([`${p}b`]);
+      });
+    });
+
     describe('update / delete preconditions', function () {
       it('updates only with the right modRevision', async function () {
         const v1 = kvOf(await store.create(`${p}a`, 'one'));

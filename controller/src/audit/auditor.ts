@@ -2,7 +2,7 @@
 // an AuditEvent, stored with a lease so it expires after the retention period (the generic API serves it
 // like any other kind), and appended as one JSON line to the audit log file. Metadata only: bodies are never
 // recorded. record() never throws and never waits: entries are queued and written in order in the
-// background; flush() waits for them.
+// background, a burst at a time (one file write, one store transaction per burst); flush() waits for them.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { API_VERSION } from '@hyprbox/crds';
 import type { AuditEvent } from '@hyprbox/crds';
 import { isoSeconds } from '../api/admission.js';
-import type { Store } from '../store/types.js';
+import { MAX_CREATE_MANY } from '../store/types.js';
+import type { CreateEntry, Store } from '../store/types.js';
 
 /** Store key prefix of the AuditEvents (the generic API's key layout for a cluster-scoped kind). */
 export const AUDIT_PREFIX = '/registry/hyprbox.io/auditevents/';
@@ -101,7 +102,10 @@ function leaseBucketSeconds(retentionSeconds: number): number {
   return Math.min(60, Math.max(1, Math.floor(retentionSeconds / 10)));
 }
 
-/** A queue worked through one item at a time, in order. */
+/**
+ * A queue worked through in order, a burst at a time: everything queued (up to `maxBatch`) is handed over at
+ * once, so one file write or one store transaction serves a whole burst and the lane keeps up with the API.
+ */
 class Lane<T> {
   private readonly items: T[] = [];
   private running: Promise<void> | undefined;
@@ -109,10 +113,9 @@ class Lane<T> {
 
   constructor(
     private readonly max: number,
-    private readonly work: (item: T) => Promise<void>,
+    private readonly maxBatch: number,
+    private readonly work: (items: T[]) => Promise<void>,
     private readonly onError: (err: unknown) => void,
-    /** When given, everything queued is handed over at once (one file write for a burst), in order. */
-    private readonly workMany?: (items: T[]) => Promise<void>,
   ) {}
 
   /** False when the lane is full and the item was dropped. */
@@ -128,20 +131,10 @@ class Lane<T> {
 
   private async drain(): Promise<void> {
     try {
-      if (this.workMany) {
-        while (this.items.length) {
-          const batch = this.items.splice(0, this.items.length);
-          try {
-            await this.workMany(batch);
-          } catch (err) {
-            this.onError(err);
-          }
-        }
-        return;
-      }
-      for (let item = this.items.shift(); item !== undefined; item = this.items.shift()) {
+      while (this.items.length) {
+        const batch = this.items.splice(0, this.maxBatch);
         try {
-          await this.work(item);
+          await this.work(batch);
         } catch (err) {
           this.onError(err);
         }
@@ -154,6 +147,12 @@ class Lane<T> {
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }
+}
+
+/** An AuditEvent with its JSON, serialised once for both the file and the store. */
+interface Encoded {
+  name: string;
+  json: string;
 }
 
 export function createAuditor(o: AuditorOptions): Auditor {
@@ -215,7 +214,7 @@ export function createAuditor(o: AuditorOptions): Auditor {
     };
   };
 
-  // The file: opened once, appended to with one write per line (O_APPEND keeps lines whole).
+  // The file: opened once, appended to with one write per burst of lines (O_APPEND keeps them whole).
   let handle: FileHandle | undefined;
   const openFile = async (): Promise<FileHandle> => {
     if (handle) return handle;
@@ -229,16 +228,14 @@ export function createAuditor(o: AuditorOptions): Auditor {
     handle = h;
     return h;
   };
-  const appendLine = (ev: AuditEvent): Promise<void> => appendLines([ev]);
-  const appendLines = async (evs: AuditEvent[]): Promise<void> => {
-    const ev = evs[0]!;
-    const buf = Buffer.from(evs.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  const appendLines = async (evs: Encoded[]): Promise<void> => {
+    const buf = Buffer.from(evs.map((e) => `${e.json}\n`).join(''));
     try {
       const h = await openFile();
       let off = 0;
       while (off < buf.length) off += (await h.write(buf, off, buf.length - off)).bytesWritten;
     } catch (err) {
-      log.error({ err, file, auditEvent: ev.metadata.name }, 'audit: could not append to the audit log');
+      log.error({ err, file, auditEvent: evs[0]!.name, entries: evs.length }, 'audit: could not append to the audit log');
       const h = handle;
       handle = undefined; // reopen on the next entry
       await h?.close().catch(() => undefined);
@@ -255,33 +252,34 @@ export function createAuditor(o: AuditorOptions): Auditor {
     lease = { id, until: t + bucket * 1000 };
     return id;
   };
-  const storeEvent = async (ev: AuditEvent): Promise<void> => {
-    const key = AUDIT_PREFIX + ev.metadata.name!;
-    const value = JSON.stringify(ev);
-    let r;
+  // A burst goes to the store as one transaction (MAX_CREATE_MANY events at most; the lane cuts bigger ones).
+  const storeEvents = async (evs: Encoded[]): Promise<void> => {
+    const entries = (lease: number): CreateEntry[] => evs.map((e) => ({ key: AUDIT_PREFIX + e.name, value: e.json, lease }));
+    let results;
     try {
-      r = await store.create(key, value, { lease: await leaseId() });
+      results = await store.createMany(entries(await leaseId()));
     } catch (first) {
       // The lease may be gone (revoked, or expired while the queue was long): once more with a new one.
       lease = undefined;
       try {
-        r = await store.create(key, value, { lease: await leaseId() });
+        results = await store.createMany(entries(await leaseId()));
       } catch (err) {
-        log.error({ err, firstErr: first, auditEvent: ev.metadata.name }, 'audit: could not store the audit event');
+        log.error({ err, firstErr: first, auditEvent: evs[0]!.name, entries: evs.length }, 'audit: could not store the audit event');
         return;
       }
     }
-    if (!r.ok) log.error({ auditEvent: ev.metadata.name }, 'audit: an audit event of that name already exists');
+    results.forEach((r, i) => {
+      if (!r.ok) log.error({ auditEvent: evs[i]!.name }, 'audit: an audit event of that name already exists');
+    });
   };
 
-  const dropped = (what: string, lane: Lane<AuditEvent>) => {
+  const dropped = (what: string, lane: Lane<Encoded>) => {
     if (lane.dropped === 1 || lane.dropped % 1000 === 0) {
       log.error({ dropped: lane.dropped, maxQueue }, `audit: ${what} is falling behind; audit entries dropped`);
     }
   };
-  // Bursts are appended in one write, so the file keeps up with the API under load.
-  const fileLane = new Lane<AuditEvent>(maxQueue, appendLine, (err) => log.error({ err }, 'audit: file writer failed'), appendLines);
-  const storeLane = new Lane<AuditEvent>(maxQueue, storeEvent, (err) => log.error({ err }, 'audit: store writer failed'));
+  const fileLane = new Lane<Encoded>(maxQueue, maxQueue, appendLines, (err) => log.error({ err }, 'audit: file writer failed'));
+  const storeLane = new Lane<Encoded>(maxQueue, MAX_CREATE_MANY, storeEvents, (err) => log.error({ err }, 'audit: store writer failed'));
 
   const flush = async (): Promise<void> => {
     await Promise.all([fileLane.idle(), storeLane.idle()]);
@@ -295,8 +293,9 @@ export function createAuditor(o: AuditorOptions): Auditor {
           return;
         }
         const ev = toEvent(entry);
-        if (!fileLane.push(ev)) dropped('the audit log file', fileLane);
-        if (!storeLane.push(ev)) dropped('the store', storeLane);
+        const encoded: Encoded = { name: ev.metadata.name!, json: JSON.stringify(ev) };
+        if (!fileLane.push(encoded)) dropped('the audit log file', fileLane);
+        if (!storeLane.push(encoded)) dropped('the store', storeLane);
       } catch (err) {
         try {
           log.error({ err }, 'audit: could not record an entry');

@@ -31,8 +31,9 @@
 //   revision it saw.
 import { Etcd3, isRecoverableError, EtcdLeaseInvalidError } from 'etcd3';
 import type { CallContext, IEvent, IKeyValue, IRangeRequest, IRangeResponse, ITxnResponse, IWatchResponse } from 'etcd3';
-import { CompactedError } from './types.js';
+import { CompactedError, MAX_CREATE_MANY } from './types.js';
 import type {
+  CreateEntry,
   DeleteResult,
   KeyValue,
   RangeOptions,
@@ -254,6 +255,40 @@ class EtcdStore implements Store {
     const revision = Number(res.header.revision);
     if (!res.succeeded) return { ok: false, revision, ...this.current(res) };
     return { ok: true, revision, kv: { key, value, createRevision: revision, modRevision: revision, version: 1, lease } };
+  }
+
+  async createMany(entries: CreateEntry[]): Promise<TxnResult[]> {
+    if (entries.length > MAX_CREATE_MANY) throw new Error(`createMany takes at most ${MAX_CREATE_MANY} entries (got ${entries.length})`);
+    if (new Set(entries.map((e) => e.key)).size !== entries.length) throw new Error('createMany: a key is given twice');
+    const results: Array<TxnResult | undefined> = entries.map(() => undefined);
+    // One txn comparing every key's absence. If some exist, the failure branch reads them all: those found
+    // are reported, and the txn is retried with the rest (which may meanwhile have been created too).
+    let todo = entries.map((e, i) => ({ ...e, i, k: enc(e.key) }));
+    while (todo.length > 0) {
+      const batch = todo;
+      const res = await this.call(`createMany (${batch.length} keys)`, () =>
+        this.client.kv.txn({
+          compare: batch.map((e) => ({ key: e.k, target: 'Create' as const, result: 'Equal' as const, create_revision: 0 })),
+          success: batch.map((e) => ({ request_put: { key: e.k, value: enc(e.value), lease: String(e.lease ?? 0) } })),
+          failure: batch.map((e) => ({ request_range: { key: e.k } })),
+        }),
+      );
+      const revision = Number(res.header.revision);
+      if (res.succeeded) {
+        for (const e of batch) {
+          const lease = e.lease ?? 0;
+          results[e.i] = { ok: true, revision, kv: { key: e.key, value: e.value, createRevision: revision, modRevision: revision, version: 1, lease } };
+        }
+        break;
+      }
+      todo = [];
+      batch.forEach((e, j) => {
+        const kv = res.responses[j]?.response_range?.kvs[0];
+        if (kv) results[e.i] = { ok: false, revision, current: toKv(kv) };
+        else todo.push(e);
+      });
+    }
+    return results as TxnResult[];
   }
 
   async update(key: string, value: string, expectedModRevision: number, opts: { lease?: number } = {}): Promise<TxnResult> {

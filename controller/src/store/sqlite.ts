@@ -5,8 +5,9 @@
 // key until compaction (snapshot reads and watch replay). A delete writes a tombstone row to history that
 // carries the last value, so a replayed DELETED event can show the object it removed.
 import Database from 'better-sqlite3';
-import { CompactedError } from './types.js';
+import { CompactedError, MAX_CREATE_MANY } from './types.js';
 import type {
+  CreateEntry,
   DeleteResult,
   KeyValue,
   RangeOptions,
@@ -193,6 +194,28 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
   );
 
+  // All absent keys at one revision, like one etcd txn; the leases are checked before anything is written.
+  const createManyTx = db.transaction((entries: CreateEntry[]): TxnResult[] => {
+    for (const e of entries) {
+      if (e.lease && !q.leaseGet.get(e.lease)) throw new Error(`lease ${e.lease} not found`);
+    }
+    if (new Set(entries.map((e) => e.key)).size !== entries.length) throw new Error('createMany: a key is given twice');
+    const before = revision;
+    const found = entries.map((e) => q.get.get(e.key));
+    if (found.every((cur) => cur !== undefined)) return found.map((cur) => ({ ok: false, revision: before, current: toKv(cur!) }));
+    const rev = bump();
+    return entries.map((e, i): TxnResult => {
+      const cur = found[i];
+      if (cur) return { ok: false, revision: before, current: toKv(cur) };
+      const lease = e.lease ?? 0;
+      q.upsert.run(e.key, e.value, rev, rev, 1, lease);
+      q.hist.run(e.key, rev, e.value, rev, 1, lease, 0);
+      const kv: KeyValue = { key: e.key, value: e.value, createRevision: rev, modRevision: rev, version: 1, lease };
+      emit({ type: 'put', kv });
+      return { ok: true, revision: rev, kv };
+    });
+  });
+
   const deleteRow = (cur: Row, rev: number): KeyValue => {
     q.del.run(cur.key);
     q.hist.run(cur.key, rev, cur.value, cur.create_rev, cur.version, cur.lease, 1);
@@ -288,6 +311,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       checkOpen();
       const r = putTx(key, value, 'absent', opts.lease ?? 0);
       if (r.ok) afterWrite();
+      return r;
+    },
+    async createMany(entries) {
+      checkOpen();
+      if (entries.length > MAX_CREATE_MANY) throw new Error(`createMany takes at most ${MAX_CREATE_MANY} entries (got ${entries.length})`);
+      if (entries.length === 0) return [];
+      const r = createManyTx(entries);
+      if (r.some((x) => x.ok)) afterWrite();
       return r;
     },
     async update(key, value, expected, opts = {}) {

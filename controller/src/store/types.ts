@@ -42,6 +42,16 @@ export type DeleteResult =
   | { ok: true; revision: number; prev: KeyValue }
   | { ok: false; revision: number; current?: KeyValue };
 
+/** One key of a createMany(). */
+export interface CreateEntry {
+  key: string;
+  value: string;
+  lease?: number;
+}
+
+/** Most entries one createMany() accepts: etcd's default --max-txn-ops. */
+export const MAX_CREATE_MANY = 128;
+
 export interface WatchEvent {
   type: 'put' | 'delete';
   /** For put: the new value. For delete: key with modRevision = the delete's revision and the last value. */
@@ -85,6 +95,13 @@ export interface Store {
   range(prefix: string, opts?: RangeOptions): Promise<RangeResult>;
   /** Create the key if absent (etcd: compare createRevision == 0). */
   create(key: string, value: string, opts?: { lease?: number }): Promise<TxnResult>;
+  /**
+   * Creates every absent key of `entries` in one transaction, all at one new revision (as etcd does for one
+   * txn); keys that already exist are left alone. Results are in the order of `entries`. Throws (writing
+   * nothing) on an unknown lease, a key given twice, or more than MAX_CREATE_MANY entries. For bulk writes such as the
+   * audit trail: one round trip (etcd) or one commit (SQLite) instead of one per key.
+   */
+  createMany(entries: CreateEntry[]): Promise<TxnResult[]>;
   /** Replace the key if its modRevision equals `expectedModRevision`. */
   update(key: string, value: string, expectedModRevision: number, opts?: { lease?: number }): Promise<TxnResult>;
   /** Delete the key; when `expectedModRevision` is given, only if it matches. */
