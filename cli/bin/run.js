@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The hyprbox command: oclif finds the compiled commands in dist/src/commands (package.json "oclif").
+import { execute } from '@oclif/core';
+
+await execute({ dir: import.meta.url });
