@@ -18,14 +18,34 @@ export async function runOfFinding(c: Client, ns: string, finding: string): Prom
   return getRun(c, ns, ref);
 }
 
+export interface WhoAmI {
+  kind: 'User' | 'Node';
+  name: string;
+  clusterRole?: string;
+  namespaceRoles?: Record<string, string>;
+}
+
+/** The caller and its roles (GET /hyprbox/v1/whoami). */
+export const whoami = (c: Client): Promise<WhoAmI> => c.json('GET', '/hyprbox/v1/whoami');
+
+/** The caller's role in a namespace (the higher of cluster-wide and namespace roles), if any. */
+export function roleIn(w: WhoAmI, ns: string): string | undefined {
+  const rank = ['viewer', 'operator', 'admin'];
+  const roles = [w.clusterRole, w.namespaceRoles?.[ns]].filter((r): r is string => !!r);
+  return roles.sort((a, b) => rank.indexOf(b) - rank.indexOf(a))[0];
+}
+
 /**
- * Adds the caller's approval to a run. The API replaces whatever name is sent with the caller's own, so
- * the entry is a placeholder; approving twice counts once.
+ * Adds the caller's approval to a run, under the caller's own name (the API refuses any other name);
+ * approving twice counts once.
  */
-export async function approveRun(c: Client, ns: string, run: Obj): Promise<Obj> {
+export async function approveRun(c: Client, ns: string, run: Obj, me?: WhoAmI): Promise<Obj> {
   const phase = (run.status as { phase?: string } | undefined)?.phase;
   if (phase && phase !== 'AwaitingApproval') throw new CliError(`run ${run.metadata.name} is ${phase}, not waiting for approval`, EXIT.refused);
-  const approvedBy = [...(((run.spec as { approvedBy?: string[] } | undefined)?.approvedBy) ?? []), 'me'];
+  const who = me ?? (await whoami(c));
+  const before = ((run.spec as { approvedBy?: string[] } | undefined)?.approvedBy) ?? [];
+  if (before.includes(who.name)) return run;
+  const approvedBy = [...before, who.name];
   return c.json('PATCH', path(ns, 'runs', run.metadata.name!), { body: { metadata: { resourceVersion: run.metadata.resourceVersion }, spec: { approvedBy } }, contentType: MERGE });
 }
 

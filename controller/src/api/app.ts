@@ -10,6 +10,7 @@ import { ApiError, internalError, routeNotFound, tooLarge, unauthorized } from '
 import { crdPseudoResource } from './resource.js';
 import { runLogRouter } from './runlog-routes.js';
 import { planRouter } from './plan-route.js';
+import { whoami } from './whoami.js';
 import { createResourceHandler } from './handlers.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
 import type { Principal } from '../auth/authz.js';
@@ -123,6 +124,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   // Any authenticated principal (agents above all) may read the run-signing public key.
   app.get('/hyprbox/v1/signing-key', (_req, res) => void res.type('application/x-pem-file').send(deps.signingPublicKey ?? ''));
+  // Who the caller is and which roles it holds: clients show or hide what a person may do (the API still decides).
+  app.get('/hyprbox/v1/whoami', (req, res) => void res.json(whoami(req.user!, deps.guard.grants(req.user!))));
 
   const json = (body: () => unknown) => (_req: Request, res: Response) => void res.json(body());
   app.get('/api', json(() => discovery.coreApiVersions()));

@@ -31,7 +31,7 @@ export interface RequestAttributes {
   subresource?: 'status' | 'log';
 }
 
-import type { Constraint } from '../auth/authz.js';
+import type { Constraint, Grants, Principal } from '../auth/authz.js';
 export type { Constraint };
 
 /** The security decisions the verbs consult; see controller/src/auth/guard.ts. */
@@ -48,6 +48,8 @@ export interface Guard {
   written(r: Resource, obj: Obj, deleted: boolean, previous?: Obj, req?: Request): void;
   /** Whether an object satisfies a constraint. */
   satisfies(obj: Obj, c: Constraint): boolean;
+  /** The roles a user holds (undefined for agents). */
+  grants(p: Principal): Grants | undefined;
 }
 
 export interface HandlerDeps {
