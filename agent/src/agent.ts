@@ -12,7 +12,11 @@ import { collectInventory } from './inventory.js';
 import type { Inventory, Metrics } from './inventory.js';
 import { advice, classify, kubeConfigFor } from './kube.js';
 import type { ApiFailure } from './kube.js';
-import { createHostAccess, diskProbe, packagesProbe, servicesProbe, sshdProbe } from './probes/index.js';
+import { auditProbe, createHostAccess, diskProbe, packagesProbe, processesProbe, resticProbe, servicesProbe, sshdProbe, tlsProbe } from './probes/index.js';
+import type { Probe } from './probes/index.js';
+import { AUDITD, evaluateScanners, FAIL2BAN, NODE_EXPORTER } from './findings-scan.js';
+import { FindingsPublisher } from './findings-publish.js';
+import { scanSettings } from './findings-settings.js';
 import { Runner } from './runner/runner.js';
 import { AgentState } from './runner/state.js';
 import { Scanner } from './scanner.js';
@@ -20,9 +24,12 @@ import { CheckScripts } from './checks.js';
 
 export const AGENT_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** Packages and services the first presets need to see (the scanner issue extends this). */
-const WATCHED_PACKAGES = ['openssh-server', 'ufw', 'fail2ban', 'unattended-upgrades', 'restic', 'auditd', 'docker-ce', 'docker.io'];
-const WATCHED_SERVICES = ['ssh', 'ufw', 'fail2ban', 'unattended-upgrades', 'auditd', 'docker'];
+/** Packages and services the presets and the scanners need to see. */
+const DAEMONS = [FAIL2BAN, AUDITD, NODE_EXPORTER];
+const WATCHED_PACKAGES = ['openssh-server', 'ufw', 'unattended-upgrades', 'restic', 'docker-ce', 'docker.io', ...DAEMONS.map((d) => d.pkg)];
+const WATCHED_SERVICES = ['ssh', 'ufw', 'unattended-upgrades', 'docker', ...DAEMONS.map((d) => d.service)];
+/** Daemons whose state is read from /proc where there is no service manager to ask. */
+const WATCHED_PROCESSES = DAEMONS.flatMap((d) => d.processes);
 
 export interface RunningAgent {
   stop(): Promise<void>;
@@ -95,11 +102,20 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
   let inventory: { inventory: Inventory; metrics: Metrics } = { inventory: {}, metrics: {} };
   const host = createHostAccess(config.hostRoot);
   const checks = new CheckScripts({ signingKey, hostRoot: config.hostRoot, log });
-  const probes = [sshdProbe, diskProbe, packagesProbe(WATCHED_PACKAGES), servicesProbe(WATCHED_SERVICES), checks];
+  // Scanner settings: the environment's, overridden by the Node's spec.agentConfig (followed below).
+  let settings = scanSettings(config);
+  const tls = tlsProbe(() => settings.tlsPaths);
+  const probes: Probe[] = [
+    sshdProbe, diskProbe, packagesProbe(WATCHED_PACKAGES), servicesProbe(WATCHED_SERVICES), processesProbe(WATCHED_PROCESSES),
+    auditProbe, tls, ...(config.backup ? [resticProbe(config.backup)] : []), checks,
+  ];
+  const publisher = new FindingsPublisher({ custom: api.custom, namespace: config.namespace, nodeName: config.nodeName, refreshMs: config.findingRefreshMs, log });
+  const publish = (full: boolean): void => void publisher.publish(evaluateScanners(scanner.latest, settings, new Date()), full);
   const scanner = new Scanner(probes, host, {
     scanMs: config.scanMs,
     log,
     onChange: changed,
+    onScanned: publish,
   });
   const buildStatus = (): NodeStatus => {
     const probes: NonNullable<NodeStatus['probes']> = {};
@@ -159,6 +175,11 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
   // The node's own object says which check scripts to run; follow it.
   const nodeWatch = api.watchOwnNode((node) => {
     if (checks.update(node)) void scanner.scan([checks]);
+    const next = scanSettings(config, node.spec?.agentConfig);
+    if (JSON.stringify({ ...next, disabled: [...next.disabled] }) !== JSON.stringify({ ...settings, disabled: [...settings.disabled] })) {
+      settings = next;
+      if (linux) void scanner.scan([tls]);
+    }
   }, (err) => failed('node watch', err));
   const loops = [heartbeat(), inventoryLoop(), statusLoop()];
   if (runner) {
@@ -183,6 +204,7 @@ export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Pr
       await nodeWatch.stop();
       await runner?.stop();
       await scanner.stop();
+      publisher.stop();
       await Promise.allSettled(loops);
     },
   };

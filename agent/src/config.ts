@@ -15,6 +15,20 @@ export interface AgentConfig {
   /** Status is rewritten at least this often even when nothing changed. */
   statusMaxAgeMs: number;
   tlsPaths: string[];
+  /** tls.expiring: WARN below this many days left, CRITICAL below tlsCriticalDays. */
+  tlsWarnDays: number;
+  tlsCriticalDays: number;
+  /** disk.usage-high: WARN at or above this percent, CRITICAL at or above diskCriticalPercent. */
+  diskWarnPercent: number;
+  diskCriticalPercent: number;
+  /** monitoring.absent is reported only where monitoring is expected (opt-in). */
+  monitoring: boolean;
+  /** backup.stale: the restic repository, a file holding its password (never the password), the allowed age. */
+  backup?: { repository: string; passwordFile: string; maxAgeMs: number };
+  /** Scanner names or finding types not to report on this host. */
+  disabledScanners: string[];
+  /** A finding still seen has its lastSeen rewritten when it is older than this (the controller's staleness sweeper reads it). */
+  findingRefreshMs: number;
   /** Where the agent remembers executed runs and the pinned signing key. */
   stateDir: string;
   /** Root of the host the probes and the runner look at ('/'; a chroot in tests). */
@@ -55,6 +69,44 @@ export function parseEnvFile(text: string, file: string): Record<string, string>
     out[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
   });
   return out;
+}
+
+/** A whole number in [min, max]. */
+function parseInteger(name: string, raw: string, min: number, max: number): number {
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) throw new AgentConfigError(`${name}: "${raw}" is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function parseBoolean(name: string, raw: string): boolean {
+  if (/^(true|yes|1|on)$/i.test(raw)) return true;
+  if (/^(false|no|0|off)$/i.test(raw)) return false;
+  throw new AgentConfigError(`${name}: "${raw}" is not true or false`);
+}
+
+/** The scanner settings (thresholds, opt-ins, the backup repository); the rest of loadAgentConfig is identity and transport. */
+function scannerConfig(get: (k: string) => string | undefined): Pick<AgentConfig, 'tlsWarnDays' | 'tlsCriticalDays' | 'diskWarnPercent' | 'diskCriticalPercent' | 'monitoring' | 'backup' | 'disabledScanners' | 'findingRefreshMs'> {
+  const int = (k: string, dflt: number, min: number, max: number): number => parseInteger(k, get(k) ?? String(dflt), min, max);
+  const tlsWarnDays = int('HYPRBOX_TLS_WARN_DAYS', 30, 0, 3650);
+  const tlsCriticalDays = int('HYPRBOX_TLS_CRITICAL_DAYS', 7, 0, 3650);
+  if (tlsCriticalDays > tlsWarnDays) throw new AgentConfigError(`HYPRBOX_TLS_CRITICAL_DAYS: ${tlsCriticalDays} is more than HYPRBOX_TLS_WARN_DAYS (${tlsWarnDays})`);
+  const diskWarnPercent = int('HYPRBOX_DISK_WARN_PERCENT', 80, 1, 100);
+  const diskCriticalPercent = int('HYPRBOX_DISK_CRITICAL_PERCENT', 90, 1, 100);
+  if (diskCriticalPercent < diskWarnPercent) throw new AgentConfigError(`HYPRBOX_DISK_CRITICAL_PERCENT: ${diskCriticalPercent} is less than HYPRBOX_DISK_WARN_PERCENT (${diskWarnPercent})`);
+  const repository = get('HYPRBOX_RESTIC_REPOSITORY');
+  const passwordFile = get('HYPRBOX_RESTIC_PASSWORD_FILE');
+  if (repository && !passwordFile) throw new AgentConfigError('HYPRBOX_RESTIC_PASSWORD_FILE: required with HYPRBOX_RESTIC_REPOSITORY (a file holding the repository password)');
+  if (passwordFile && !repository) throw new AgentConfigError('HYPRBOX_RESTIC_REPOSITORY: required with HYPRBOX_RESTIC_PASSWORD_FILE');
+  return {
+    tlsWarnDays,
+    tlsCriticalDays,
+    diskWarnPercent,
+    diskCriticalPercent,
+    monitoring: parseBoolean('HYPRBOX_MONITORING', get('HYPRBOX_MONITORING') ?? 'false'),
+    ...(repository && passwordFile ? { backup: { repository, passwordFile, maxAgeMs: parseDuration('HYPRBOX_BACKUP_MAX_AGE', get('HYPRBOX_BACKUP_MAX_AGE') ?? '26h') } } : {}),
+    disabledScanners: (get('HYPRBOX_DISABLED_SCANNERS') ?? '').split(',').map((x) => x.trim()).filter(Boolean),
+    findingRefreshMs: parseDuration('HYPRBOX_FINDING_REFRESH', get('HYPRBOX_FINDING_REFRESH') ?? '20m'),
+  };
 }
 
 export function loadAgentConfig(env: NodeJS.ProcessEnv): Readonly<AgentConfig> {
@@ -102,6 +154,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): Readonly<AgentConfig> {
     scanMs: parseDuration('HYPRBOX_SCAN_INTERVAL', get('HYPRBOX_SCAN_INTERVAL') ?? '15m'),
     statusMaxAgeMs: parseDuration('HYPRBOX_STATUS_INTERVAL', get('HYPRBOX_STATUS_INTERVAL') ?? '5m'),
     tlsPaths: (get('HYPRBOX_TLS_PATHS') ?? '/etc/letsencrypt/live/*/fullchain.pem:/etc/ssl/certs/hyprbox/*.crt').split(':').filter(Boolean),
+    ...scannerConfig(get),
     stateDir: get('HYPRBOX_STATE_DIR') ?? '/var/lib/hyprnode',
     hostRoot: get('HYPRBOX_HOST_ROOT') ?? '/',
     logLevel: get('HYPRBOX_LOG_LEVEL') ?? 'info',

@@ -18,7 +18,7 @@ export class Scanner {
   constructor(
     private readonly probes: Probe[],
     private readonly host: HostAccess,
-    private readonly o: { scanMs: number; log: Logger; onChange: () => void },
+    private readonly o: { scanMs: number; log: Logger; onChange: () => void; onScanned?: (full: boolean) => void },
   ) {}
 
   get latest(): ProbeResult {
@@ -51,6 +51,8 @@ export class Scanner {
     if (Object.keys(this.result).some((k) => names.has(k.split(/[.:]/)[0]!) && !(k in fresh))) changed = true;
     this.result = { ...kept, ...fresh };
     if (changed) this.o.onChange();
+    // The scanners evaluate every field's latest value after any scan; a full one also re-reads the findings.
+    this.o.onScanned?.(this.probes.every((p) => names.has(p.name)));
   }
 
   private async watch(): Promise<void> {

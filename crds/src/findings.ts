@@ -29,7 +29,7 @@ export const SCANNER_FINDING_TYPES = {
   'audit.no-disk-encryption': 'INFO',
   'audit.no-auditd': 'INFO',
   'monitoring.absent': 'WARN',
-  'backup.stale': 'CRITICAL',
+  'backup.stale': 'WARN',
 } as const satisfies Record<string, FindingSeverity>;
 
 export type ScannerFindingType = keyof typeof SCANNER_FINDING_TYPES;

@@ -204,6 +204,14 @@ export function segmentRegExp(segment: string): RegExp {
   return new RegExp(`^${re}$`, 's');
 }
 
+/** The directory to watch for a glob (the part before the first wildcard segment); undefined for a literal path. */
+export function watchDirOf(pattern: string): string | undefined {
+  const segs = pattern.split('/');
+  const i = segs.findIndex((s) => /[*?[]/.test(s));
+  if (i < 0) return undefined;
+  return path.posix.normalize(segs.slice(0, i).join('/') || '/');
+}
+
 /** Byte-order comparison, as glob(3) sorts in the C locale. */
 export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -17,6 +17,13 @@ export {
   servicesProbe, detectServiceManager, parseIsActive, parseIsEnabled, lsbStatus, NO_MANAGER, ACTIVE_STATES, ENABLED_STATES,
 } from './services.js';
 export type { ServiceManager, ActiveState, EnabledState } from './services.js';
+export { tlsProbe, parseCertificatePem } from './tls.js';
+export type { CertificateInfo } from './tls.js';
+export { processesProbe, processMatches, procHidepid, listProcesses } from './processes.js';
+export type { ProcessEntry } from './processes.js';
+export { auditProbe } from './audit.js';
+export { resticProbe, newestSnapshot, redactRepository } from './restic.js';
+export type { ResticSnapshot } from './restic.js';
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 

@@ -19,8 +19,7 @@
 // Include makes every field not already set unknown (sshd would read it before anything later), and the
 // Match-block list unknown. Values sshd would reject (`PasswordAuthentication maybe`) are reported in `errors`
 // and leave the field unknown unless an earlier line already set it.
-import path from 'node:path';
-import { byteOrder, isMissing } from './host.js';
+import { byteOrder, isMissing, watchDirOf } from './host.js';
 import type { FileInput, HostAccess, Probe, ProbeField, ProbeResult } from './types.js';
 import { ok, unknown } from './types.js';
 
@@ -504,13 +503,6 @@ export function matchOverrides(settings: SshdMatchSetting[]): { criteria: string
     .map((s) => ({ criteria: s.criteria, keyword: s.keyword, value: s.value, source: `${s.file}:${s.line}` }));
 }
 
-/** The directory to watch for an Include glob: the part before the first wildcard segment. */
-function watchDirOf(pattern: string): string | undefined {
-  const segs = pattern.split('/');
-  const i = segs.findIndex((s) => /[*?[]/.test(s));
-  if (i < 0) return undefined;
-  return path.posix.normalize(segs.slice(0, i).join('/') || '/');
-}
 
 export const sshdProbe: Probe = {
   name: 'sshd',
