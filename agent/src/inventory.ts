@@ -27,7 +27,9 @@ export async function collectInventory(onError: (what: string, err: Error) => vo
     attempt('disks', () => si.fsSize(), onError),
     attempt('network', () => si.networkInterfaces(), onError),
     attempt('load', () => si.currentLoad(), onError),
-    attempt('docker', async () => ((await si.dockerInfo()).id ? si.dockerContainers(true) : []), onError),
+    // No Docker answering: no list (undefined), which is not the same as an empty one (postgres.no-backup
+    // resolves a finding when its container is gone from a list Docker gave, never when Docker is silent).
+    attempt('docker', async () => ((await si.dockerInfo()).id ? si.dockerContainers(true) : undefined), onError),
   ]);
   const disks = (fs ?? []).filter((d) => !PSEUDO.has(d.type) && d.size > 0).map((d) => ({ mount: d.mount, fsType: d.type, sizeBytes: d.size, usedBytes: d.used }));
   const root = disks.find((d) => d.mount === '/') ?? disks[0];
@@ -37,7 +39,7 @@ export async function collectInventory(onError: (what: string, err: Error) => vo
     ...(cpu ? { cpuCount: cpu.cores } : {}),
     ...(mem ? { memoryBytes: mem.total } : {}),
     ...(fs ? { disks } : {}),
-    ...(docker && docker.length ? { containers: docker.map((c) => ({ name: c.name, image: c.image, volumes: (c.mounts ?? []).map((m) => String((m as { Source?: string }).Source ?? '')).filter(Boolean) })) } : {}),
+    ...(docker ? { containers: docker.map((c) => ({ name: c.name, image: c.image, volumes: (c.mounts ?? []).map((m) => String((m as { Source?: string }).Source ?? '')).filter(Boolean) })) } : {}),
   };
   const metrics: Metrics = {
     ...(load ? { cpuPercent: round(load.currentLoad) } : {}),

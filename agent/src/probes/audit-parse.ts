@@ -128,15 +128,15 @@ export function parseFindOutput(output: string): string[] {
 export function isPublicAddress(addr: string): boolean {
   const a = addr.replace(/%.*$/, '').toLowerCase();
   if (isIP(a) === 4) {
-    const [x, y] = a.split('.').map(Number) as [number, number];
+    const [x, y, z] = a.split('.').map(Number) as [number, number, number];
     if (x === 10 || x === 127 || x === 0 || x >= 224) return false;
     if (x === 172 && y >= 16 && y <= 31) return false;
     if (x === 192 && y === 168) return false;
     if (x === 169 && y === 254) return false;
     if (x === 100 && y >= 64 && y <= 127) return false;
-    if (x === 192 && y === 0) return false;
-    if (x === 198 && (y === 18 || y === 19 || y === 51)) return false;
-    if (x === 203 && y === 0) return false;
+    if (x === 192 && y === 0 && (z === 0 || z === 2)) return false;
+    if (x === 198 && (y === 18 || y === 19 || (y === 51 && z === 100))) return false;
+    if (x === 203 && y === 0 && z === 113) return false;
     return true;
   }
   if (isIP(a) === 6) {

@@ -13,6 +13,7 @@ import { WorkQueue } from '../reconcile/queue.js';
 import { ApprovalReconciler } from './approval.js';
 import { NodeChecksReconciler } from './node-checks.js';
 import { FindingReconciler } from './finding.js';
+import { startPostgresBackup } from './postgres-backup.js';
 import { NodeProfileReconciler } from './nodeprofile.js';
 import type { ProfileSpec } from './nodeprofile.js';
 
@@ -85,7 +86,8 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
   const approval = new ApprovalReconciler({ runs, profiles, repo: d.repo(res('runs')), log: d.log.child({ reconciler: 'approval' }) });
   const checks = new NodeChecksReconciler({ nodes, profiles, presets, repo: d.repo(res('nodes')), sign: d.signPayload });
   const finding = new FindingReconciler({ findings, presets, repo: d.repo(res('findings')), staleSeconds: d.findingStaleSeconds, now: d.now });
-  const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log), runController(checks, checksQueue, d.log), runController(finding, findingQueue, d.log)];
+  const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log), runController(checks, checksQueue, d.log), runController(finding, findingQueue, d.log),
+    startPostgresBackup({ nodes, profiles, findings, repo: d.repo(res('findings')), now: d.now, log: d.log })];
   return {
     async stop() {
       for (const i of [profiles, nodes, presets, runs, findings]) i.stop();
