@@ -56,6 +56,15 @@ export const SUITE = 'bookworm';
 export const VARIANT = 'minbase';
 /** What an agent host needs on top of minbase; keep it lean. */
 export const DEFAULT_PACKAGES: readonly string[] = ['openssh-server', 'sudo', 'procps', 'iproute2', 'ca-certificates'];
+/**
+ * The fix presets' own image (pass as `packages`): what presets/*.yaml manage, installed but not configured,
+ * because a test host has no network to install it from. A separate cached image, so the default one stays lean.
+ */
+export const PRESET_PACKAGES: readonly string[] = [
+  'certbot', 'cron', 'fail2ban', 'postgresql', 'prometheus-node-exporter', 'restic', 'ufw', 'unattended-upgrades',
+  // debootstrap does not resolve virtual packages: python3-cryptography (certbot) needs the cffi backend named.
+  'python3-cffi-backend',
+];
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 /** The PATH of every command run inside a host (and of the harness' own helper commands). */
 export const HOST_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
