@@ -10,7 +10,7 @@ import type { AgentConfig } from './config.js';
 import { ControllerApi } from './controller-api.js';
 import { collectInventory } from './inventory.js';
 import type { Inventory, Metrics } from './inventory.js';
-import { advice, classify, kubeConfigFor } from './kube.js';
+import { Kube, advice, classify } from './kube.js';
 import type { ApiFailure } from './kube.js';
 import { auditProbe, createHostAccess, diskProbe, packagesProbe, processesProbe, resticProbe, servicesProbe, sshdProbe, tlsProbe } from './probes/index.js';
 import type { Probe } from './probes/index.js';
@@ -36,7 +36,7 @@ export interface RunningAgent {
 }
 
 export async function startAgent(config: Readonly<AgentConfig>, log: Logger): Promise<RunningAgent> {
-  const api = new ControllerApi(kubeConfigFor(config), config);
+  const api = new ControllerApi(new Kube(config), config);
   const state = new AgentState(config.stateDir);
   const stop = new AbortController();
   const lastFailure = new Map<string, ApiFailure>();

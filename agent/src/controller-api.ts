@@ -1,22 +1,24 @@
-// What the agent asks of the controller, each through client-node: its Node, its Lease, its Runs.
-import { request as httpRequest } from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { RequestOptions } from 'node:https';
-import * as k8s from '@kubernetes/client-node';
+// What the agent asks of the controller, each through client-node's request layer (kube.ts): its Node, its
+// Lease, its Runs, the Run log and the run-signing key.
+import { setHeaderOptions } from '@kubernetes/client-node/dist/middleware.js';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
 import type { Node, NodeStatus, Run, RunStatus } from '@hyprbox/crds';
 import type { AgentConfig } from './config.js';
-import { GROUP, VERSION } from './kube.js';
+import { CustomObjects } from './custom-objects.js';
+import { GROUP, HttpMethod, VERSION } from './kube.js';
+import type { Kube } from './kube.js';
+import { ListWatch } from './list-watch.js';
+import type { ListWatchHandlers } from './list-watch.js';
 
-const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+export const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class ControllerApi {
-  readonly custom: k8s.CustomObjectsApi;
+  readonly custom: CustomObjects;
   constructor(
-    readonly kc: k8s.KubeConfig,
+    readonly kube: Kube,
     private readonly c: Pick<AgentConfig, 'nodeName' | 'namespace'>,
   ) {
-    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.custom = new CustomObjects(kube);
   }
 
   private ns(plural: string) {
@@ -61,28 +63,22 @@ export class ControllerApi {
 
   /** Follows this node's own Node object (the server shows an agent only its own); relists on errors. */
   watchOwnNode(onNode: (node: Node) => void, onError: (err: unknown) => void): { stop(): Promise<void> } {
-    const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.c.namespace}/nodes`;
-    const inf = k8s.makeInformer<k8s.KubernetesObject>(this.kc, path, async () => {
-      const list = (await this.custom.listNamespacedCustomObject({ ...this.ns('nodes') })) as { items: k8s.KubernetesObject[]; metadata: { resourceVersion: string } };
-      return { apiVersion: `${GROUP}/${VERSION}`, kind: 'NodeList', metadata: list.metadata, items: list.items };
-    });
-    let stopped = false;
-    const handle = (o: k8s.KubernetesObject): void => {
-      if (o.metadata?.name === this.c.nodeName) onNode(o as unknown as Node);
-    };
-    inf.on('add', handle);
-    inf.on('update', handle);
-    inf.on('error', (err: unknown) => {
-      onError(err);
-      if (!stopped) setTimeout(() => void inf.start().catch(() => undefined), 5000).unref();
-    });
-    void inf.start().catch(onError);
-    return {
-      stop: async () => {
-        stopped = true;
-        await inf.stop();
+    const lw = new ListWatch<Node>(this.kube, `/apis/${GROUP}/${VERSION}/namespaces/${this.c.namespace}/nodes`, async () => {
+      const list = (await this.custom.listNamespacedCustomObject({ ...this.ns('nodes') })) as { items: Node[]; metadata: { resourceVersion: string } };
+      return { items: list.items, resourceVersion: list.metadata.resourceVersion };
+    }, {
+      onChange: (n) => {
+        if (n.metadata?.name === this.c.nodeName) onNode(n);
       },
-    };
+      onError,
+    });
+    void lw.start();
+    return lw;
+  }
+
+  /** This node's Runs, listed and watched. */
+  watchRuns(h: ListWatchHandlers<Run>): ListWatch<Run> {
+    return new ListWatch<Run>(this.kube, `/apis/${GROUP}/${VERSION}/namespaces/${this.c.namespace}/runs`, () => this.listRuns(), h);
   }
 
   async listRuns(): Promise<{ items: Run[]; resourceVersion: string }> {
@@ -105,40 +101,11 @@ export class ControllerApi {
 
   /** Appends to a Run's log (the controller keeps a 4 MiB tail). */
   async appendLog(name: string, text: string): Promise<void> {
-    const cluster = this.kc.getCurrentCluster()!;
-    const url = `${cluster.server}/apis/${GROUP}/${VERSION}/namespaces/${this.c.namespace}/runs/${encodeURIComponent(name)}/log`;
-    const res = await this.raw(url, 'POST', text, 'text/plain');
-    if (res.status >= 300) throw Object.assign(new Error(`appending to the log of run ${name}: HTTP ${res.status}`), { code: res.status });
+    await this.kube.request(HttpMethod.POST, `/apis/${GROUP}/${VERSION}/namespaces/${this.c.namespace}/runs/${encodeURIComponent(name)}/log`, { body: text, contentType: 'text/plain' });
   }
 
-  private async raw(url: string, method: string, body?: string, type?: string): Promise<{ status: number; text: string }> {
-    const opts: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
-    opts.method = method;
-    opts.headers = { ...(opts.headers ?? {}), ...(type ? { 'Content-Type': type } : {}) };
-    return send(url, opts, body);
-  }
-
+  /** The controller's run-signing public key (PEM). */
   async signingKey(): Promise<string> {
-    const cluster = this.kc.getCurrentCluster()!;
-    const res = await this.raw(`${cluster.server}/hyprbox/v1/signing-key`, 'GET');
-    if (res.status !== 200) throw Object.assign(new Error(`fetching the run-signing key: HTTP ${res.status}`), { code: res.status });
-    return res.text;
+    return (await this.kube.request(HttpMethod.GET, '/hyprbox/v1/signing-key')).body.text();
   }
-}
-
-/** A request with the same credentials and CA client-node uses, for the two routes that are not CRUD. */
-function send(url: string, opts: RequestOptions, body?: string): Promise<{ status: number; text: string }> {
-  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = request(url, opts, (res: IncomingMessage) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }

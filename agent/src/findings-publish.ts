@@ -9,20 +9,20 @@
 // - Absent from an evaluation (every evaluation is over the latest value of every probe field) and not
 //   covered by an unknown: resolved, by this agent, with the reason in the history.
 // The recommendation (spec.recommendation) is the controller's to fill from Preset.spec.resolves.
-import * as k8s from '@kubernetes/client-node';
 import { findingName } from '@hyprbox/crds';
 import type { Finding } from '@hyprbox/crds';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';
+import { merge } from './controller-api.js';
+import type { CustomObjectsClient } from './custom-objects.js';
 import type { FindingDraft, ScanOutcome } from './findings-scan.js';
 import { GROUP, VERSION } from './kube.js';
 
-const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 const HISTORY_MAX = 20;
 const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export interface PublisherOptions {
-  custom: k8s.CustomObjectsApi;
+  custom: CustomObjectsClient;
   namespace: string;
   nodeName: string;
   refreshMs: number;

@@ -2,14 +2,13 @@
 // claims each exactly once (a resourceVersion precondition: of two agents, one wins), then runs
 // precheck → apply → verify (→ rollback when verify fails and one is declared), streaming output to the
 // Run's log at least every second and reporting every step.
-import * as k8s from '@kubernetes/client-node';
 import type { Run, RunStatus, RunStatusStep } from '@hyprbox/crds';
 import { verifyRun } from '@hyprbox/crds';
 import type { Logger } from 'pino';
-import { Backoff, sleep } from '../backoff.js';
 import type { AgentConfig } from '../config.js';
 import type { ControllerApi } from '../controller-api.js';
-import { GROUP, VERSION, classify } from '../kube.js';
+import { classify } from '../kube.js';
+import type { ListWatch } from '../list-watch.js';
 import type { AgentState } from './state.js';
 import { runStep } from './step.js';
 import type { StepSpec } from './step.js';
@@ -31,7 +30,7 @@ const iso = (d = new Date()): string => d.toISOString();
 
 export class Runner {
   private readonly active = new Map<string, AbortController>();
-  private informer: k8s.Informer<k8s.KubernetesObject> | undefined;
+  private watch: ListWatch<Run> | undefined;
   private stopped = false;
   private readonly identity: string;
   private readonly now: () => Date;
@@ -43,34 +42,25 @@ export class Runner {
 
   async start(): Promise<void> {
     await this.recoverInterrupted();
-    const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.d.config.namespace}/runs`;
-    // client-node types timestamps as Date; ours are the RFC 3339 strings on the wire.
-    const inf = k8s.makeInformer<k8s.KubernetesObject>(this.d.api.kc, path, async () => {
-      const { items, resourceVersion } = await this.d.api.listRuns();
-      return { apiVersion: `${GROUP}/${VERSION}`, kind: 'RunList', metadata: { resourceVersion }, items: items as unknown as k8s.KubernetesObject[] };
+    const watch = this.d.api.watchRuns({
+      onChange: (r) => this.consider(r),
+      // Before every relist or resumed watch, look again at every Pending run we know of: a claim that failed
+      // while the controller was away is retried here (a relist reports no change for an unchanged run).
+      onConnect: () => {
+        for (const r of watch.list()) this.consider(r);
+      },
+      onError: (err) => {
+        const c = classify(err);
+        this.d.log.warn({ err: c.message, code: c.code }, 'run watch failed; relisting');
+      },
     });
-    const backoff = new Backoff(500, 30_000);
-    inf.on('add', (r) => this.consider(r as unknown as Run));
-    inf.on('update', (r) => this.consider(r as unknown as Run));
-    inf.on('connect', () => {
-      backoff.reset();
-      // After a reconnect, look again at every Pending run we know of: a claim that failed while the
-      // controller was away is retried here (a relist reports no change for an unchanged run).
-      for (const r of inf.list()) this.consider(r as unknown as Run);
-    });
-    inf.on('error', (err: unknown) => {
-      if (this.stopped) return;
-      const c = classify(err);
-      this.d.log.warn({ err: c.message, code: c.code }, 'run watch failed; relisting');
-      void sleep(backoff.next()).then(() => (this.stopped ? undefined : inf.start().catch(() => undefined)));
-    });
-    this.informer = inf;
-    await inf.start();
+    this.watch = watch;
+    await watch.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.informer?.stop();
+    await this.watch?.stop();
   }
 
   /** Runs this agent claimed before it restarted are reported Failed (AgentRestarted), never run again. */
