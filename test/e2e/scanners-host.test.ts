@@ -86,6 +86,7 @@ describe('scanners in a Debian test host', function () {
       // Not installed in the test host: down for certain, whatever the service manager (there is none).
       ['audit.fail2ban-down', 'fail2ban', 'WARN'],
       ['audit.no-auditd', 'auditd', 'INFO'],
+      ['audit.no-automatic-updates', 'unattended-upgrades', 'INFO'],
       // The host's only address is 10.x: WARN, not the CRITICAL of a public host.
       ['audit.ufw-inactive', 'ufw', 'WARN'],
     ];
@@ -98,6 +99,9 @@ describe('scanners in a Debian test host', function () {
     expect((await finding('tls.expiring', '/etc/ssl/hb/site.crt'))!.spec.message).to.match(/expires in 3 day\(s\)/);
     expect((await finding('audit.world-writable-etc', '/etc'))!.spec.message).to.contain('/etc/hb-open.conf');
     // The controller recommends the preset whose spec.resolves names the type.
+    // The test host's root is locked by debootstrap: no finding, and no disk-encryption verdict without /sys.
+    expect(await finding('audit.root-password-set', 'root')).to.equal(undefined);
+    expect(await finding('audit.no-disk-encryption', 'disks')).to.equal(undefined);
     await until('the recommendation', async () => (await finding('ssh.password-auth-enabled', 'sshd:/etc/ssh/sshd_config'))?.spec.recommendation?.preset === 'test-ssh-fix');
   });
 
