@@ -21,6 +21,8 @@ need_pkg kubectl kubernetes-client
 need_pkg debootstrap debootstrap
 need_pkg zstd zstd
 need_pkg ip iproute2
+# Every script of every preset passes shellcheck (test/e2e/presets-catalog.test.ts).
+need_pkg shellcheck shellcheck
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node.js >= 20.19 is required (found "+process.version+")"); process.exit(1) }'
 

@@ -862,6 +862,12 @@ export interface CreateTestHostOptions {
   packages?: string[];
   /** Mount a read-only sysfs at /sys (for a networked host it shows the host's own interfaces). */
   sys?: boolean;
+  /**
+   * A sysvinit-style host: /run/initctl exists (so the agent's probes and the presets ask `service`) and
+   * package init scripts may start daemons (policy-rc.d allows them). Needs `network`: the daemons (ufw's
+   * iptables, fail2ban, node_exporter) must act on the host's own network namespace, never the machine's.
+   */
+  services?: boolean;
 }
 
 export interface TestHost {
@@ -1083,6 +1089,14 @@ function makeHostDir(parent: string): string {
   }
 }
 
+/** Makes a networked host look like a sysvinit machine whose init scripts may start daemons. */
+async function allowServices(host: TestHost): Promise<void> {
+  if (!host.netns) throw new Error('testhost: a host with services needs its own network (network: true)');
+  host.writeFile('/usr/sbin/policy-rc.d', '#!/bin/sh\n# hyprbox test host with services: daemons may start (own network namespace)\nexit 0\n', 0o755);
+  const r = await host.exec(['mkfifo', '-m', '600', '/run/initctl']);
+  if (r.code !== 0) throw new Error(`testhost: mkfifo /run/initctl failed: ${r.stderr}`);
+}
+
 /** A fresh test host from the cached base image. Needs root. Always destroy() it (or use useTestHost). */
 export async function createTestHost(opts: CreateTestHostOptions = {}): Promise<TestHost> {
   requireRoot();
@@ -1116,6 +1130,7 @@ export async function createTestHost(opts: CreateTestHostOptions = {}): Promise<
         'ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n',
     );
     await mountDevAndProc(root, opts.sys ?? false, rec.netns);
+    if (opts.services) await allowServices(host);
     return host;
   } catch (err) {
     try {
