@@ -49,6 +49,7 @@ const FINAL = new Set(['Succeeded', 'Failed', 'Cancelled', 'RolledBack']);
 export const RESUME_ANNOTATION = 'hyprbox.io/rollout-resumed-at';
 
 type NodeState = 'compliant' | 'drifted' | 'unknown' | 'remediating' | 'failed';
+type NodeStateName = 'Compliant' | 'Drifted' | 'Unknown' | 'Remediating' | 'Failed';
 
 export function matchesProfile(spec: ProfileSpec, node: Obj): boolean {
   if (spec.nodeNames?.length) return spec.nodeNames.includes(node.metadata.name!);
@@ -87,7 +88,7 @@ export class NodeProfileReconciler {
       let budget = rb.budget;
       let canaryLeft = rb.canaryLeft;
       const canaryPending = rb.canaryPending;
-      const perNode: Array<{ name: string; state: NodeState; message: string }> = [];
+      const perNode: Array<{ name: string; state: NodeStateName; message: string }> = [];
       const counts = { compliant: 0, drifted: 0, unknown: 0, remediating: 0, failed: 0 };
       let requeue: number | undefined;
 
@@ -170,7 +171,7 @@ export class NodeProfileReconciler {
           }
           const presetSpec = preset!.spec as PresetSpec;
           const remediation = spec.remediation ?? {};
-          const auto = autoApproved(presetSpec.risk, remediation);
+          const auto = autoApproved(presetSpec.risk, remediation, node);
           const run = await createRun({
             runs: this.d.repos.runs, namespace: ns, preset: preset!, profile: name, state: stateName, nodeName,
             params: state.with ?? {}, finding: findingName(nodeName, driftType, fkey), attempt: (lastRun ? attemptOf(lastRun) : 0) + 1, autoApprove: auto, now, sign: this.d.sign,
@@ -187,7 +188,8 @@ export class NodeProfileReconciler {
           await recordEvent(this.d.repos.events, { involved: profile, type: 'Normal', reason: 'RunCreated', message: `run ${run.metadata.name} for node ${nodeName} (${state.preset}, ${presetSpec.risk ?? 'CONFIRM'}): ${auto ? 'starts on its own' : `waits for ${approvalsNeeded(presetSpec.risk, remediation)} approval(s)`}` }, now);
         }
         counts[worst] += 1;
-        perNode.push({ name: nodeName, state: worst, message: msg.slice(0, 1024) });
+        // The CRD's enum is capitalised (Compliant, Drifted, ...); the counters keep the lower-case keys.
+        perNode.push({ name: nodeName, state: `${worst[0]!.toUpperCase()}${worst.slice(1)}` as NodeStateName, message: msg.slice(0, 1024) });
       }
       Object.assign(status, { matched: nodes.length, ...counts, nodes: perNode, health: counts.failed || counts.drifted ? 'critical' : counts.unknown || counts.remediating ? 'warning' : 'healthy' });
       const wasPaused = ((profile.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((x) => x.type === 'Stalled' && x.status === 'True');

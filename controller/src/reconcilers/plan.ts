@@ -56,8 +56,9 @@ export function planProfile(profile: Obj, nodes: Obj[], presetOf: (name: string)
         if (g.blocked) return { ...base, action: 'blocked', why: g.blocked, steps, params: st.with ?? {} };
         budget -= 1;
         if (rb.canaryPending) canaryLeft -= 1;
-        const auto = autoApproved(ps?.risk, spec.remediation ?? {});
-        return { ...base, action: auto ? 'run' : 'await-approval', why: auto ? `${ps?.risk ?? 'CONFIRM'} is within autoApproveUpTo` : 'needs a person\'s approval', steps, params: st.with ?? {} };
+        const auto = autoApproved(ps?.risk, spec.remediation ?? {}, node);
+        const nodeRequires = (node.spec as { requireApproval?: boolean } | undefined)?.requireApproval === true;
+        return { ...base, action: auto ? 'run' : 'await-approval', why: auto ? `${ps?.risk ?? 'CONFIRM'} is within autoApproveUpTo` : nodeRequires ? 'the node requires a person\'s approval for every run' : 'needs a person\'s approval', steps, params: st.with ?? {} };
       }),
     })),
   };

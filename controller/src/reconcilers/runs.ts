@@ -26,10 +26,15 @@ export interface Remediation {
   dangerousApprovals?: number;
 }
 
-/** Whether a run of this risk may start without a person: never for DANGEROUS (fail-safe default CONFIRM). */
-export function autoApproved(risk: Risk | undefined, r: Remediation): boolean {
+/**
+ * Whether a run of this risk may start without a person: never for DANGEROUS (fail-safe default CONFIRM),
+ * and never on a node whose spec.requireApproval says every run there waits for a person (`hyprbox up`'s
+ * own machine).
+ */
+export function autoApproved(risk: Risk | undefined, r: Remediation, node?: Obj): boolean {
   const rk = risk ?? 'CONFIRM';
   if ((r.mode ?? 'auto') !== 'auto' || rk === 'DANGEROUS') return false;
+  if ((node?.spec as { requireApproval?: boolean } | undefined)?.requireApproval) return false;
   return RANK[rk] <= RANK[r.autoApproveUpTo ?? 'SAFE'];
 }
 

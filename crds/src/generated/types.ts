@@ -332,6 +332,11 @@ export interface NodeSpec {
    * @default false
    */
   paused?: boolean;
+  /**
+   * Every run on this node waits for a person's approval, whatever its profile's remediation allows (hyprbox up sets it on its own machine: observe mode).
+   * @default false
+   */
+  requireApproval?: boolean;
   /** Settings the agent on this node reads; they override the agent's environment defaults. */
   agentConfig?: NodeSpecAgentConfig;
   /** Times at which runs may start on this node. When empty, runs may start at any time (unless a profile restricts them). */
