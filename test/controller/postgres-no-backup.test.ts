@@ -2,6 +2,9 @@
 // volume, under profiles without a postgres-backup state, gets a CRITICAL finding (with the recommendation);
 // adding the state resolves it, removing it reopens it, the container going away resolves it. What is not
 // certain never fires: a container without a volume, another image, a node whose Docker did not answer.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { findingName } from '@hyprbox/crds';
 import { isPostgresImage } from '@hyprbox/controller/reconcilers/postgres-backup';
@@ -17,6 +20,8 @@ type Finding = { spec: { severity: string; message: string; recommendation?: { p
 describe('postgres.no-backup', function () {
   this.timeout(60_000);
   let c: TestController;
+  // Not the catalog of presets/: this test defines the two presets it needs.
+  const emptyCatalog = mkdtempSync(join(tmpdir(), 'hyprbox-no-presets-'));
   const ok = async (method: string, path: string, body?: unknown, type?: string): Promise<void> => {
     const r = await c.json(method, path, body, type);
     expect(r.status, `${method} ${path}: ${JSON.stringify(r.body)}`).to.be.within(200, 201);
@@ -29,14 +34,17 @@ describe('postgres.no-backup', function () {
   const setStates = (states: unknown[]) => ok('PATCH', `${NS}/nodeprofiles/db`, { spec: { states } }, 'application/merge-patch+json');
 
   before(async () => {
-    c = await startTestController('sqlite', ['--tls', 'off']);
+    c = await startTestController('sqlite', ['--tls', 'off', '--presets-dir', emptyCatalog]);
     for (const [name, resolves] of [['postgres-backup', ['postgres.no-backup']], ['noop', []]] as const) {
       await ok('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name }, spec: { risk: 'CONFIRM', apply: { script: 'true' }, resolves } });
     }
     for (const n of ['db-1', 'db-2']) await ok('POST', `${NS}/nodes`, { apiVersion: API, kind: 'Node', metadata: { name: n, labels: { role: 'db' } }, spec: {} });
     await ok('POST', `${NS}/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name: 'db' }, spec: { nodeSelector: { matchLabels: { role: 'db' } }, states: [{ preset: 'noop' }], remediation: { mode: 'observe' } } });
   });
-  after(async () => c?.stop());
+  after(async () => {
+    await c?.stop();
+    rmSync(emptyCatalog, { recursive: true, force: true });
+  });
 
   it('recognises PostgreSQL images', () => {
     for (const i of ['postgres', 'postgres:16', 'docker.io/library/postgres:16-alpine', 'postgres@sha256:abcd', 'bitnami/postgresql:15', 'postgis/postgis:16-3.4', 'localhost:5000/postgres:16']) expect(isPostgresImage(i), i).to.equal(true);
