@@ -1,10 +1,15 @@
 # shellcheck shell=bash
 # --- hyprbox: files, backups, packages and services (presets/src/lib/base.sh) ---
-# Backups live in /var/backups/hyprbox/<preset>/, readable by root only.
+# Backups: one directory per run under /var/backups/hyprbox/<preset>/, root's only, with `last` pointing at
+# the newest, so a rollback undoes exactly what this run's apply changed (nothing, after a no-op run).
 hb_backup_dir() { # <preset>
-  mkdir -p "/var/backups/hyprbox/$1"
-  chmod 700 /var/backups/hyprbox "/var/backups/hyprbox/$1"
-  printf '%s\n' "/var/backups/hyprbox/$1"
+  local top="/var/backups/hyprbox/$1" d
+  d="$top/$(date -u +%Y%m%dT%H%M%SZ)-$$"
+  mkdir -p "$d"
+  chmod 700 /var/backups/hyprbox "$top" "$d"
+  find "$top" -mindepth 1 -maxdepth 1 -type d -empty ! -path "$d" -delete
+  ln -sfn "$d" "$top/last"
+  printf '%s\n' "$d"
 }
 hb_key() { printf '%s' "$1" | sha256sum | cut -c1-16; }
 # Records a file's state before a change: a copy, or a marker saying there was none.
@@ -19,7 +24,7 @@ hb_restore() { # <path> <backup dir>
   key="$(hb_key "$1")"
   if [ -f "$2/$key.bak" ]; then cp -p -- "$2/$key.bak" "$1"; echo "restored $1"
   elif [ -f "$2/$key.absent" ]; then rm -f -- "$1"; echo "removed $1 (there was none before)"
-  else echo "no backup of $1" >&2; return 1; fi
+  else echo "$1: not changed by the last run"; fi
 }
 # Puts stdin at <path> with <mode> when it differs (backing the old file up first; readers see the old file
 # or the new one, never half of one). Sets hb_changed=1 when it wrote.

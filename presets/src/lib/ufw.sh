@@ -34,7 +34,7 @@ hb_ufw_apply() { # <backup dir>
   if [ "$rc" = 0 ]; then echo "ufw: already active with the allow list"; return 0; fi
   # Before changing anything: ufw's files and whether it was active, for the rollback.
   tar -C /etc -cf "$1/ufw-etc.tar" ufw
-  if ufw status | grep -q '^Status: active'; then echo active > "$1/ufw.state"; else echo inactive > "$1/ufw.state"; fi
+  if grep -q '^Status: active' <<< "$(ufw status)"; then echo active > "$1/ufw.state"; else echo inactive > "$1/ufw.state"; fi
   ufw default deny incoming > /dev/null
   ufw default allow outgoing > /dev/null
   # The SSH port is the first rule, added before ufw is enabled: the session running this keeps working.
@@ -42,7 +42,7 @@ hb_ufw_apply() { # <backup dir>
   ufw --force enable
 }
 hb_ufw_rollback() { # <backup dir>
-  [ -f "$1/ufw-etc.tar" ] || { echo "ufw: nothing saved to roll back" >&2; return 1; }
+  [ -f "$1/ufw-etc.tar" ] || { echo "ufw: not changed by the last run"; return 0; }
   tar -C /etc -xf "$1/ufw-etc.tar"
   if [ "$(cat "$1/ufw.state")" = active ]; then ufw --force enable; else ufw --force disable; fi
 }

@@ -33,7 +33,9 @@ hb_uu_apply() { # <backup dir>
   hb_ensure_running "$(hb_uu_scheduler)" 0
 }
 hb_uu_verify() {
-  apt-config dump | grep -qxF 'APT::Periodic::Unattended-Upgrade "1";' || { echo "unattended upgrades are not on in apt's configuration" >&2; return 1; }
+  local dump
+  dump="$(apt-config dump)"
+  grep -qxF 'APT::Periodic::Unattended-Upgrade "1";' <<< "$dump" || { echo "unattended upgrades are not on in apt's configuration" >&2; return 1; }
   unattended-upgrade --help > /dev/null || { echo "unattended-upgrade does not run" >&2; return 1; }
   hb_active "$(hb_uu_scheduler)" || { echo "$(hb_uu_scheduler) is not running" >&2; return 1; }
 }
