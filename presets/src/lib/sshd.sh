@@ -8,10 +8,13 @@ hb_sshd_block() {
   printf '%s\n' '# BEGIN hyprbox ssh-hardening (managed; edits inside this block are replaced)' 'PasswordAuthentication no' \
     'KbdInteractiveAuthentication no' "PermitRootLogin $permitRootLogin" '# END hyprbox ssh-hardening'
 }
+# sshd -t and -T need the privilege separation directory, which the ssh service creates when it starts.
+hb_sshd_privsep() { [ -d /run/sshd ] || install -d -m 755 /run/sshd; }
 # The effective configuration (sshd -T): 0 hardened, 1 not, 3 unknown (sshd cannot say).
 hb_sshd_effective() {
   local eff root=$permitRootLogin
   command -v sshd > /dev/null || { echo "sshd is not installed" >&2; return 3; }
+  hb_sshd_privsep
   eff="$(sshd -T 2>&1)" || { echo "sshd -T failed: $eff" >&2; return 3; }
   [ "$root" != prohibit-password ] || root='(prohibit-password|without-password)'
   grep -qx 'passwordauthentication no' <<< "$eff" || { echo "password authentication is on"; return 1; }
