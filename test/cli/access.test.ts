@@ -133,7 +133,8 @@ describe('hyprbox token, user, rolebinding', function () {
       expect((await expectExit(c, 2, ['rolebinding', 'create', '--user', 'ana', '--role', 'root'])).stderr).to.match(/--role=root to be one of: viewer, operator, admin/);
       expect((await expectExit(c, 2, ['rolebinding', 'create', '--role', 'viewer'])).stderr).to.match(/Missing required flag user/);
       expect((await expectExit(c, 2, ['user', 'create', 'Bad_Name'])).stderr).to.match(/user: "Bad_Name" is not a valid name/);
-      const dup = await expectExit(c, 3, ['user', 'create', 'ana', '--json']);
+      await ok(c, ['user', 'create', 'dup']);
+      const dup = await expectExit(c, 3, ['user', 'create', 'dup', '--json']);
       expect(JSON.parse(dup.stdout)).to.deep.include({ error: { message: JSON.parse(dup.stdout).error.message, exitCode: 3, status: 409, reason: 'AlreadyExists' } });
     });
   });
