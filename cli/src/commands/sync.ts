@@ -35,11 +35,12 @@ export default class Sync extends BaseCommand {
         if (!this.jsonEnabled()) process.stderr.write(`[${new Date().toISOString()}] ${why}: not applied: ${e.message}\n${(e.causes ?? []).map((c) => `  ${c.field ? `${c.field}: ` : ''}${c.message ?? ''}\n`).join('')}`);
       }
     };
-    await round('initial sync');
     let timer: NodeJS.Timeout | undefined;
     let running = Promise.resolve();
     const changedPaths = new Set<string>();
+    // Watch before the first round, so a change made while it runs is not missed.
     const watcher = chokidar.watch(args.dir, { ignoreInitial: true, ignored: (p) => /(^|\/)\.[^/]/.test(p) });
+    await new Promise<void>((resolve) => watcher.once('ready', resolve));
     watcher.on('all', (_ev, p) => {
       changedPaths.add(p);
       clearTimeout(timer);
@@ -49,6 +50,7 @@ export default class Sync extends BaseCommand {
         running = running.then(() => round(why));
       }, flags.debounce);
     });
+    running = round('initial sync');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -2,7 +2,7 @@
 // syntax, duplicate keys, and the server's per-field causes) names file:line:column.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import { isMap, LineCounter, parseAllDocuments } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document } from 'yaml';
 import type { Obj } from './client.js';
 import { CliError, EXIT } from './errors.js';
@@ -108,8 +108,16 @@ export function fieldPath(field: string): Array<string | number> {
 
 function fieldPosition(doc: Document, field: string, at: (offset: number) => string): string | undefined {
   const path = fieldPath(field);
-  // Walk up to the deepest part of the path that exists (a missing required field points at its parent).
+  // Walk up to the deepest part of the path that exists (a missing required field points at its parent);
+  // a mapping key points at the key itself, not its value.
   for (let n = path.length; n > 0; n--) {
+    const parent = n > 1 ? doc.getIn(path.slice(0, n - 1), true) : doc.contents;
+    const last = path[n - 1];
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last);
+      const key = pair?.key as { range?: [number, number, number] } | undefined;
+      if (key?.range) return at(key.range[0]);
+    }
     const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) return at(node.range[0]);
   }
