@@ -1,8 +1,7 @@
 // `hyprbox tui`: the screen stack, the modes of the keyboard, and the layout (header, body, prompt and
 // hints). Everything shown comes from the LiveStore's watches; keys that change things go through act.ts.
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import type { Key } from 'ink';
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { WhoAmI } from '../lib/actions.js';
 import { roleIn } from '../lib/actions.js';
 import type { Client, Obj } from '../lib/client.js';
@@ -62,36 +61,53 @@ function useClock(): number {
   return now;
 }
 
+/** State the key handler reads at once: keys can arrive faster than Ink renders, so closures go stale. */
+function useRefState<T>(init: T): [T, (next: T | ((old: T) => T)) => void, () => T] {
+  const ref = useRef(init);
+  const [value, setValue] = useState(init);
+  const set = useCallback((next: T | ((old: T) => T)) => {
+    ref.current = typeof next === 'function' ? (next as (old: T) => T)(ref.current) : next;
+    setValue(ref.current);
+  }, []);
+  return [value, set, useCallback(() => ref.current, [])];
+}
+
 export function App(p: TuiProps) {
   const { exit } = useApp();
   const size = useSize(p.size);
   const now = useClock();
   useSyncExternalStore(p.store.subscribe, p.store.getVersion);
-  const [ns, setNs] = useState(p.namespace);
-  const [stack, setStack] = useState<Screen[]>([listScreen(p.view ?? 'nodes')]);
-  const [mode, setMode] = useState<Mode>({ type: 'normal' });
+  const [ns, setNs, getNs] = useRefState(p.namespace);
+  const [stack, setStack, getStack] = useRefState<Screen[]>([listScreen(p.view ?? 'nodes')]);
+  const [mode, setMode, getMode] = useRefState<Mode>({ type: 'normal' });
   const [flash, setFlash] = useState<Flash | undefined>();
   const [namespaces, setNamespaces] = useState<string[]>([]);
   const colour = p.colour ?? colourOn();
-  const canChange = mayChange(p.me, ns);
-  const top = stack[stack.length - 1]!;
-  const view = viewOf(top);
-  const def = VIEWS[view];
   const ctx: RowContext = { now, history: p.store.history, spark: size.columns >= 140 ? 20 : size.columns >= 100 ? 12 : 6 };
-  const filter = top.type === 'list' ? parseFilter(mode.type === 'filter' ? mode.text : top.filter) : undefined;
-  const rows = sortRows(view, p.store.list(view)).filter((o) => !filter || matches(filter, o, rowText(def, o, ctx)));
-  const cursor = top.type === 'list' ? Math.min(top.cursor, Math.max(0, rows.length - 1)) : 0;
-  const selected = top.type === 'list' ? rows[cursor] : top.type === 'describe' ? p.store.get(top.view, top.name) : undefined;
+
+  /** What the screen shows for a state: the top screen, its rows (filtered), the cursor and the selection. */
+  const derive = (st: Screen[], m: Mode, space: string) => {
+    const top = st[st.length - 1]!;
+    const view = viewOf(top);
+    const def = VIEWS[view];
+    const filter = top.type === 'list' ? parseFilter(m.type === 'filter' ? m.text : top.filter) : undefined;
+    const rows = sortRows(view, p.store.list(view)).filter((o) => !filter || matches(filter, o, rowText(def, o, ctx)));
+    const cursor = top.type === 'list' ? Math.min(top.cursor, Math.max(0, rows.length - 1)) : 0;
+    const selected = top.type === 'list' ? rows[cursor] : top.type === 'describe' ? p.store.get(top.view, top.name) : undefined;
+    return { top, view, def, rows, cursor, selected, canChange: mayChange(p.me, space) };
+  };
+  const { top, view, rows, cursor, selected, canChange } = derive(stack, mode, ns);
 
   const replaceTop = (s: Screen) => setStack((st) => [...st.slice(0, -1), s]);
   const push = (s: Screen) => setStack((st) => [...st, s]);
   const say = (text: string, error = false) => setFlash({ text, error });
   const fail = (err: unknown) => say((err as Error).message, true);
+  const readOnly = () => say(`read-only: ${p.me?.name ?? 'you'} may not change anything in ${getNs()} (viewer)`, true);
 
   const switchNamespace = (name: string) => {
     setNs(name);
     p.store.start(p.client, p.resources, name);
-    setStack([listScreen(view)]);
+    setStack((st) => [listScreen(viewOf(st[st.length - 1]!))]);
     say(`namespace ${name}`);
   };
 
@@ -101,95 +117,102 @@ export function App(p: TuiProps) {
       .then((l) => setNamespaces(l.items.map((n) => n.metadata.name ?? '')))
       .catch(fail);
 
-  /** a / x: find the run, then ask (the confirmation names the risk). */
-  const startConfirm = (action: 'approve' | 'reject') => {
-    if (!canChange) return say(`read-only: ${p.me?.name ?? 'you'} may not change anything in ${ns} (viewer)`, true);
-    if (!def.actions.includes(action === 'approve' ? 'a' : 'x')) return say(`nothing to ${action} in ${def.title.toLowerCase()}`, true);
-    targetRun(p.client, ns, view, selected)
-      .then((run) => setMode({ type: 'confirm', action, run, typed: '' }))
-      .catch(fail);
-  };
-
-  const runConfirmed = (m: Extract<Mode, { type: 'confirm' }>) => {
-    setMode({ type: 'normal' });
-    applyConfirmed(p.client, ns, m.action, m.run, p.me).then((t) => say(t), fail);
-  };
-
-  const onPrompt = (m: Exclude<Mode, { type: 'normal' | 'confirm' }>, input: string, key: Key): void => {
-    if (key.escape) return setMode({ type: 'normal' });
-    if (key.backspace || key.delete) return setMode({ ...m, text: m.text.slice(0, -1) });
-    if (key.tab && (m.type === 'command' || m.type === 'namespace')) {
-      const typed = m.type === 'namespace' ? `ns ${m.text}` : m.text;
-      const done = tabComplete(typed, namespaces);
-      return setMode({ ...m, text: m.type === 'namespace' ? done.replace(/^ns /, '') : done });
-    }
-    if (!key.return) return input && !key.ctrl && !key.meta ? setMode({ ...m, text: m.text + input }) : undefined;
-    setMode({ type: 'normal' });
-    if (m.type === 'filter' && top.type === 'list') return replaceTop({ ...top, filter: m.text, cursor: 0 });
-    if (m.type === 'namespace') return m.text ? switchNamespace(m.text) : undefined;
-    if (m.type === 'snooze') return void snooze(p.client, ns, m.finding, m.text).then((t) => say(t), fail);
-    if (m.type === 'command') {
-      const c = parseCommand(m.text);
-      if (c.kind === 'error') return say(c.message, true);
-      if (c.kind === 'quit') return exit();
-      if (c.kind === 'help') return push({ type: 'help', of: top });
-      if (c.kind === 'namespace') return switchNamespace(c.name);
-      return setStack((st) => [...st, listScreen(c.view)]);
-    }
-  };
-
-  const onConfirm = (m: Extract<Mode, { type: 'confirm' }>, input: string, key: Key): void => {
-    if (key.escape) return (setMode({ type: 'normal' }), say('cancelled'));
-    if (riskOf(m.run) !== 'DANGEROUS') {
-      if (input === 'y' || input === 'Y') return runConfirmed(m);
-      return (setMode({ type: 'normal' }), say('cancelled'));
-    }
-    if (key.backspace || key.delete) return setMode({ ...m, typed: m.typed.slice(0, -1) });
-    if (!key.return) return input ? setMode({ ...m, typed: m.typed + input }) : undefined;
-    if (m.typed === nodeOf(m.run)) return runConfirmed(m);
-    setMode({ type: 'normal' });
-    say(`not confirmed: "${m.typed}" is not the node name ${nodeOf(m.run)}`, true);
-  };
-
-  const scrollBy = (d: number) => {
-    if (top.type === 'list') replaceTop({ ...top, cursor: Math.max(0, Math.min(rows.length - 1, cursor + d)) });
-    else if (top.type === 'describe' || top.type === 'log') replaceTop({ ...top, scroll: Math.max(0, (top.scroll < 0 ? 1e9 : top.scroll) + d) });
-  };
-
-  const onNormal = (input: string, key: Key): void => {
-    setFlash(undefined);
-    const page = Math.max(1, size.rows - 8);
-    if (key.escape) {
-      // A filter goes first, then the screen.
-      if (top.type === 'list' && top.filter) return replaceTop({ ...top, filter: '', cursor: 0 });
-      if (stack.length > 1) setStack((st) => st.slice(0, -1));
-      return;
-    }
-    if (key.upArrow || input === 'k') return scrollBy(-1);
-    if (key.downArrow || input === 'j') return scrollBy(1);
-    if (key.pageUp) return scrollBy(-page);
-    if (key.pageDown) return scrollBy(page);
-    if (input === 'G' && top.type === 'log') return replaceTop({ ...top, scroll: -1 });
-    if (input === ':') return setMode({ type: 'command', text: '' });
-    if (input === '?') return top.type === 'help' ? undefined : push({ type: 'help', of: top });
-    if (input === 'n') return (void loadNamespaces(), setMode({ type: 'namespace', text: '' }));
-    if (input === '/' && top.type === 'list') return setMode({ type: 'filter', text: top.filter });
-    if (key.return && top.type === 'list' && selected) return push({ type: 'describe', view, name: selected.metadata.name!, scroll: 0 });
-    if (input === 'l' && (view === 'runs' || view === 'findings') && selected && top.type !== 'log') {
-      const run = view === 'runs' ? selected.metadata.name : (selected.status as { runRef?: string } | undefined)?.runRef;
-      return run ? push({ type: 'log', run, scroll: -1 }) : say(`finding ${selected.metadata.name} has no run`, true);
-    }
-    if (input === 'a' || input === 'x') return top.type === 'list' || top.type === 'describe' ? startConfirm(input === 'a' ? 'approve' : 'reject') : undefined;
-    if (input === 's' && view === 'findings' && selected && top.type !== 'help') {
-      if (!canChange) return say(`read-only: ${p.me?.name ?? 'you'} may not change anything in ${ns} (viewer)`, true);
-      return setMode({ type: 'snooze', finding: selected.metadata.name!, text: '7d' });
-    }
-  };
-
   useInput((input, key) => {
-    if (mode.type === 'normal') onNormal(input, key);
-    else if (mode.type === 'confirm') onConfirm(mode, input, key);
-    else onPrompt(mode, input, key);
+    // Everything below reads the newest state, not the last render's.
+    const m = getMode();
+    const d = derive(getStack(), m, getNs());
+    const space = getNs();
+
+    /** a / x: find the run, then ask (the confirmation names the risk). */
+    const startConfirm = (action: 'approve' | 'reject') => {
+      if (!d.canChange) return readOnly();
+      if (!d.def.actions.includes(action === 'approve' ? 'a' : 'x')) return say(`nothing to ${action} in ${d.def.title.toLowerCase()}`, true);
+      targetRun(p.client, space, d.view, d.selected)
+        .then((run) => setMode({ type: 'confirm', action, run, typed: '' }))
+        .catch(fail);
+    };
+
+    const runConfirmed = (c: Extract<Mode, { type: 'confirm' }>) => {
+      setMode({ type: 'normal' });
+      applyConfirmed(p.client, space, c.action, c.run, p.me).then((t) => say(t), fail);
+    };
+
+    const onPrompt = (pm: Exclude<Mode, { type: 'normal' | 'confirm' }>): void => {
+      if (key.escape) return setMode({ type: 'normal' });
+      if (key.backspace || key.delete) return setMode({ ...pm, text: pm.text.slice(0, -1) });
+      if (key.tab && (pm.type === 'command' || pm.type === 'namespace')) {
+        const typed = pm.type === 'namespace' ? `ns ${pm.text}` : pm.text;
+        const done = tabComplete(typed, namespaces);
+        return setMode({ ...pm, text: pm.type === 'namespace' ? done.replace(/^ns /, '') : done });
+      }
+      if (!key.return) return input && !key.ctrl && !key.meta ? setMode({ ...pm, text: pm.text + input }) : undefined;
+      setMode({ type: 'normal' });
+      if (pm.type === 'filter' && d.top.type === 'list') return replaceTop({ ...d.top, filter: pm.text, cursor: 0 });
+      if (pm.type === 'namespace') return pm.text ? switchNamespace(pm.text) : undefined;
+      if (pm.type === 'snooze') return void snooze(p.client, space, pm.finding, pm.text).then((t) => say(t), fail);
+      if (pm.type === 'command') {
+        const c = parseCommand(pm.text);
+        if (c.kind === 'error') return say(c.message, true);
+        if (c.kind === 'quit') return exit();
+        if (c.kind === 'help') return push({ type: 'help', of: d.top });
+        if (c.kind === 'namespace') return switchNamespace(c.name);
+        return push(listScreen(c.view));
+      }
+    };
+
+    const onConfirm = (c: Extract<Mode, { type: 'confirm' }>): void => {
+      if (key.escape) return (setMode({ type: 'normal' }), say('cancelled'));
+      if (riskOf(c.run) !== 'DANGEROUS') {
+        if (input === 'y' || input === 'Y') return runConfirmed(c);
+        return (setMode({ type: 'normal' }), say('cancelled'));
+      }
+      if (key.backspace || key.delete) return setMode({ ...c, typed: c.typed.slice(0, -1) });
+      if (!key.return) return input ? setMode({ ...c, typed: c.typed + input }) : undefined;
+      if (c.typed === nodeOf(c.run)) return runConfirmed(c);
+      setMode({ type: 'normal' });
+      say(`not confirmed: "${c.typed}" is not the node name ${nodeOf(c.run)}`, true);
+    };
+
+    const scrollBy = (n: number) => {
+      const t = d.top;
+      if (t.type === 'list') replaceTop({ ...t, cursor: Math.max(0, Math.min(d.rows.length - 1, d.cursor + n)) });
+      else if (t.type === 'describe' || t.type === 'log') replaceTop({ ...t, scroll: Math.max(0, (t.scroll < 0 ? 1e9 : t.scroll) + n) });
+    };
+
+    const onNormal = (): void => {
+      setFlash(undefined);
+      const t = d.top;
+      const page = Math.max(1, size.rows - 8);
+      if (key.escape) {
+        // A filter goes first, then the screen.
+        if (t.type === 'list' && t.filter) return replaceTop({ ...t, filter: '', cursor: 0 });
+        if (getStack().length > 1) setStack((st) => st.slice(0, -1));
+        return;
+      }
+      if (key.upArrow || input === 'k') return scrollBy(-1);
+      if (key.downArrow || input === 'j') return scrollBy(1);
+      if (key.pageUp) return scrollBy(-page);
+      if (key.pageDown) return scrollBy(page);
+      if (input === 'G' && t.type === 'log') return replaceTop({ ...t, scroll: -1 });
+      if (input === ':') return setMode({ type: 'command', text: '' });
+      if (input === '?') return t.type === 'help' ? undefined : push({ type: 'help', of: t });
+      if (input === 'n') return (void loadNamespaces(), setMode({ type: 'namespace', text: '' }));
+      if (input === '/' && t.type === 'list') return setMode({ type: 'filter', text: t.filter });
+      if (key.return && t.type === 'list' && d.selected) return push({ type: 'describe', view: d.view, name: d.selected.metadata.name!, scroll: 0 });
+      if (input === 'l' && (d.view === 'runs' || d.view === 'findings') && d.selected && t.type !== 'log' && t.type !== 'help') {
+        const run = d.view === 'runs' ? d.selected.metadata.name : (d.selected.status as { runRef?: string } | undefined)?.runRef;
+        return run ? push({ type: 'log', run, scroll: -1 }) : say(`finding ${d.selected.metadata.name} has no run`, true);
+      }
+      if (input === 'a' || input === 'x') return t.type === 'list' || t.type === 'describe' ? startConfirm(input === 'a' ? 'approve' : 'reject') : undefined;
+      if (input === 's' && d.view === 'findings' && d.selected && (t.type === 'list' || t.type === 'describe')) {
+        if (!d.canChange) return readOnly();
+        return setMode({ type: 'snooze', finding: d.selected.metadata.name!, text: '7d' });
+      }
+    };
+
+    if (m.type === 'normal') onNormal();
+    else if (m.type === 'confirm') onConfirm(m);
+    else onPrompt(m);
   });
 
   const width = size.columns;
@@ -197,7 +220,9 @@ export function App(p: TuiProps) {
   // The prompt gets two lines: a confirmation naming run, preset, node and risk is long.
   const bodyHeight = Math.max(3, size.rows - 1 - headerLines - 4);
   const keys = keysOf(top, canChange);
-  const prompt = promptLine(mode, top);
+  const flashText = flash ? `${flash.error ? 'error: ' : ''}${flash.text}` : undefined;
+  // A prompt, else the last message, else a reminder of the filter in force.
+  const status = promptLine(mode) ?? flashText ?? (top.type === 'list' && top.filter ? `filter: /${top.filter} (esc clears)` : '');
   return (
     <Box flexDirection="column" width={width} height={size.rows - 1}>
       <Header context={p.context} namespace={ns} user={p.me?.name ?? '?'} role={p.me ? (roleIn(p.me, ns) ?? 'none') : undefined} nodes={p.store.list('nodes')} connection={p.store.connection} lostReason={p.store.lostReason} width={width} colour={colour} />
@@ -207,7 +232,7 @@ export function App(p: TuiProps) {
       {body(top, { p, ns, rows, cursor, ctx, width, height: bodyHeight, colour, canChange, selected })}
       <Box height={2}>
         <Text wrap="wrap" {...(flash?.error && colour ? { color: 'red' } : {})}>
-          {fit(prompt ?? (flash ? `${flash.error ? 'error: ' : ''}${flash.text}` : ''), 2 * width) || ' '}
+          {fit(status, 2 * width) || ' '}
         </Text>
       </Box>
       <Text dimColor wrap="truncate">
@@ -224,7 +249,7 @@ function title(s: Screen, shown: number, all: number): string {
   return `Help: ${title(s.of, shown, all)}`;
 }
 
-function promptLine(m: Mode, top: Screen): string | undefined {
+function promptLine(m: Mode): string | undefined {
   switch (m.type) {
     case 'command': {
       const more = complete(m.text);
@@ -239,7 +264,7 @@ function promptLine(m: Mode, top: Screen): string | undefined {
     case 'confirm':
       return confirmText(m.action, m.run, m.typed);
     default:
-      return top.type === 'list' && top.filter ? `filter: /${top.filter} (esc clears)` : undefined;
+      return undefined;
   }
 }
 

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { Client } from '../lib/client.js';
 import { Pager } from './Pager.js';
-import { followRunLog } from './runlog.js';
+import { runLog } from '../lib/runlog.js';
 
 /** Keeps the newest text only: a log can be far longer than anyone scrolls back. */
 const KEEP = 1 << 20;
@@ -14,7 +14,7 @@ export function useRunLog(client: Client, namespace: string, run: string): { tex
     setState({ text: '', ended: false });
     void (async () => {
       try {
-        for await (const chunk of followRunLog(client, namespace, run, stop.signal)) setState((s) => ({ ...s, text: (s.text + chunk).slice(-KEEP) }));
+        for await (const chunk of runLog(client, namespace, run, { follow: true, signal: stop.signal })) setState((s) => ({ ...s, text: (s.text + chunk).slice(-KEEP) }));
         if (!stop.signal.aborted) setState((s) => ({ ...s, ended: true }));
       } catch (err) {
         if (!stop.signal.aborted) setState((s) => ({ ...s, ended: true, error: (err as Error).message }));

@@ -1,4 +1,5 @@
 // `:` command mode: a view by any of its aliases, `:ns <name>`, `:q`; Tab completes the typed word.
+import { distance } from '../lib/resources.js';
 import { VIEWS, VIEW_IDS } from './views.js';
 import type { ViewId } from './views.js';
 
@@ -17,8 +18,8 @@ export function parseCommand(line: string): Command | { kind: 'error'; message: 
   if (w === 'ns' || w === 'namespace') return arg ? { kind: 'namespace', name: arg } : { kind: 'error', message: `:${w} needs a namespace name` };
   const view = VIEW_IDS.find((v) => VIEWS[v].aliases.includes(w));
   if (view) return { kind: 'view', view };
-  const near = complete(w);
-  return { kind: 'error', message: `unknown command ":${word}"${near.length ? ` (did you mean ${near.slice(0, 3).map((n) => `:${n}`).join(', ')}?)` : ''}` };
+  const near = commandWords().filter((c) => distance(w, c) <= 2).sort((a, b) => distance(w, a) - distance(w, b))[0];
+  return { kind: 'error', message: `unknown command ":${word}"${near ? `; did you mean :${near}?` : ''}` };
 }
 
 /** Completions of the first word; namespaces complete after `ns `. */
