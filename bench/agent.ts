@@ -8,13 +8,14 @@
 //      the Node's status showing it, seen on a watch of the Node over the API (not polled): 50 changes 1.5 s
 //      apart, p50/p99/max (goal p99 ≤ 1 s);
 //   c. the machine.
-// The agent runs with its real defaults (heartbeat 10 s, scan 15 min, status at least every 5 min). Every wait
-// is bounded, and the host, the processes and the controller are torn down even when something fails.
+// The agent runs with its real defaults (heartbeat 10 s, scan 15 min, status at least every 5 min), started by
+// the shipped systemd unit's ExecStart (V8 flags included), as users run it. Every wait is bounded, and the host, the processes and the controller are torn down even when something fails.
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { agentCommand } from '@hyprbox/e2e/lib/agent-command';
 import { startTestController } from '@hyprbox/e2e/lib/controller';
 import type { TestController } from '@hyprbox/e2e/lib/controller';
 import { REPO_ROOT } from '@hyprbox/e2e/lib/paths';
@@ -26,7 +27,8 @@ const G = '/apis/hyprbox.io/v1alpha1';
 const NODE_PATH = `${G}/namespaces/default/nodes/${NODE_NAME}`;
 const FIELD = 'sshd.passwordAuthentication';
 const CONF = '/etc/ssh/sshd_config.d/50-bench.conf';
-const AGENT_MAIN = '/opt/hyprbox/agent/dist/src/main.js';
+/** As the systemd unit starts it, with the host's node binary. */
+const agentArgv = agentCommand('/usr/local/bin/node');
 const BARE_SCRIPT = 'setInterval(()=>{},1000)';
 
 const WARMUP_MS = 10_000;
@@ -318,11 +320,11 @@ async function main(): Promise<number> {
     };
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
     progress('starting hyprnode and the bare node process in the host');
-    agent = host.spawn(['/usr/local/bin/node', AGENT_MAIN], { env, stdio });
+    agent = host.spawn(agentArgv, { env, stdio });
     agentLog = tail(agent);
     bare = host.spawn(['/usr/local/bin/node', '-e', BARE_SCRIPT], { env, stdio });
     tail(bare);
-    const agentPid = await settledPid(agent, (a) => a[0] === '/usr/local/bin/node' && a[1] === AGENT_MAIN, 'hyprnode');
+    const agentPid = await settledPid(agent, (a) => a.join(' ') === agentArgv.join(' '), 'hyprnode');
     const barePid = await settledPid(bare, (a) => a[0] === '/usr/local/bin/node' && a[1] === '-e', 'the bare node process');
 
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
@@ -377,6 +379,7 @@ async function main(): Promise<number> {
     const out = [
       '',
       `hyprnode benchmark — the real agent in a Debian bookworm test host (chroot + own network namespace), controller over TLS on a veth pair`,
+      `agent command (the unit's ExecStart): ${agentArgv.join(' ')}`,
       `agent settings: defaults (HYPRBOX_HEARTBEAT_INTERVAL=10s, HYPRBOX_SCAN_INTERVAL=15m, HYPRBOX_STATUS_INTERVAL=5m), log level warn`,
       '',
       `(a) idle, ${IDLE_MS / 1000} s sampled every ${SAMPLE_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up (both processes over the same seconds; CPU = utime+stime, CLK_TCK ${CLK_TCK})`,

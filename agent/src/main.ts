@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --lite-mode --no-expose-wasm
 // hyprnode: the HyprBox host agent.
 import { pino } from 'pino';
 import { loggerOptions } from '@hyprbox/crds';

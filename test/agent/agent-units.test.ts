@@ -1,12 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import type { Node, Run } from '@hyprbox/crds';
 import { Backoff } from '@hyprbox/agent/backoff';
 import { AgentConfigError, loadAgentConfig, parseDuration, parseEnvFile } from '@hyprbox/agent/config';
-import { advice, classify } from '@hyprbox/agent/kube';
+import { ControllerApi } from '@hyprbox/agent/controller-api';
+import { Kube, advice, classify } from '@hyprbox/agent/kube';
 import { paramsEnv } from '@hyprbox/agent/runner/runner';
 import { AgentState } from '@hyprbox/agent/runner/state';
+import { stepCommand } from '@hyprbox/agent/runner/step';
+import { startTestController } from '../lib/controller.js';
+import { makeCertPem } from './certs.js';
+import type { TestController } from '../lib/controller.js';
+import { until } from '../lib/wait.js';
 
 describe('agent units', () => {
   let dir: string;
@@ -87,5 +95,96 @@ describe('agent units', () => {
     expect(b.pinKey('-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n')).to.equal('same');
     expect(b.pinKey('-----BEGIN PUBLIC KEY-----\nBBB\n-----END PUBLIC KEY-----\n')).to.equal('different');
     expect(readFileSync(join(stateDir, 'signing-key.pem'), 'utf8')).to.contain('AAA');
+  });
+
+  describe('the command a step runs as', () => {
+    const limits = { memoryMax: '512M', cpuQuota: '50%' };
+    it('is a transient systemd scope with the preset\'s limits where systemd runs', () => {
+      expect(stepCommand({ hostRoot: '/', systemd: true, limits })).to.deep.equal({
+        argv: ['systemd-run', '--scope', '--quiet', '--collect', '-p', 'MemoryMax=512M', '-p', 'CPUQuota=50%', '--', 'bash', '-s'],
+      });
+      expect(stepCommand({ hostRoot: '/', systemd: true, limits: { cpuQuota: '200%' } }).argv).to.deep.equal(['systemd-run', '--scope', '--quiet', '--collect', '-p', 'CPUQuota=200%', '--', 'bash', '-s']);
+      expect(stepCommand({ hostRoot: '/', systemd: true })).to.deep.equal({ argv: ['systemd-run', '--scope', '--quiet', '--collect', '--', 'bash', '-s'] });
+    });
+    it('is bare bash without systemd, saying in the log which limits were not applied', () => {
+      expect(stepCommand({ hostRoot: '/', systemd: false })).to.deep.equal({ argv: ['bash', '-s'] });
+      const r = stepCommand({ hostRoot: '/', systemd: false, limits });
+      expect(r.argv).to.deep.equal(['bash', '-s']);
+      expect(r.note).to.equal("(this step runs without a systemd scope here: the preset's limits MemoryMax=512M CPUQuota=50% are not applied)\n");
+      expect(stepCommand({ hostRoot: '/srv/host', systemd: false }).argv).to.deep.equal(['chroot', '/srv/host', 'bash', '-s']);
+    });
+  });
+
+  describe('the controller connection (client-node request layer and Watch) against a real controller', function () {
+    this.timeout(60_000);
+    let c: TestController;
+    let token: string;
+    const node = 'unit-1';
+    const cfg = (over: Partial<{ token: string; caPem: string; apiUrl: string }> = {}) => ({ apiUrl: c.url, token, caPem: c.controller.caCert!, nodeName: node, namespace: 'default', ...over });
+    before(async () => {
+      c = await startTestController('sqlite');
+      const tok = await c.json<{ status: { token: string } }>('POST', '/apis/hyprbox.io/v1alpha1/tokens', { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: node } } });
+      token = tok.body.status.token;
+    });
+    after(async () => c?.stop());
+
+    it('registers, heartbeats, writes status, fetches the signing key, and follows its Node on a watch', async () => {
+      const kube = new Kube(cfg());
+      const api = new ControllerApi(kube, cfg());
+      try {
+        expect((await api.register()).metadata.name).to.equal(node);
+        await api.renewLease('2026-01-01T00:00:00Z', new Date());
+        await api.renewLease('2026-01-01T00:00:00Z', new Date());
+        const lease = await c.json<{ spec: { holderIdentity: string } }>('GET', `/apis/hyprbox.io/v1alpha1/namespaces/default/leases/${node}`);
+        expect(lease.body.spec.holderIdentity).to.equal(`hyprnode@${node}`);
+        expect(await api.signingKey()).to.contain('BEGIN PUBLIC KEY');
+        const seen: Node[] = [];
+        const watch = api.watchOwnNode((n) => seen.push(n), () => undefined);
+        try {
+          await api.writeNodeStatus({ agentVersion: 'unit-test' });
+          await until('the status on the watch', () => seen.some((n) => n.status?.agentVersion === 'unit-test'), 10_000);
+        } finally {
+          await watch.stop();
+        }
+      } finally {
+        kube.close();
+      }
+    });
+
+    it('appends to a run log as text and lists and watches its runs', async () => {
+      await c.json('POST', '/apis/hyprbox.io/v1alpha1/presets', { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Preset', metadata: { name: 'p' }, spec: { apply: { script: 'true' } } });
+      const kube = new Kube(cfg());
+      const api = new ControllerApi(kube, cfg());
+      const seen: Run[] = [];
+      const runs = api.watchRuns({ onChange: (r) => seen.push(r), onError: () => undefined });
+      try {
+        await runs.start();
+        const created = await c.json('POST', '/apis/hyprbox.io/v1alpha1/namespaces/default/runs', { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Run', metadata: { name: 'unit-run' }, spec: { nodeName: node, preset: 'p', steps: [{ name: 'apply', script: 'true' }] } });
+        expect(created.status, JSON.stringify(created.body)).to.equal(201);
+        await until('the run on the watch', () => seen.some((r) => r.metadata.name === 'unit-run'), 10_000);
+        await api.appendLog('unit-run', 'line 1\n');
+        await api.appendLog('unit-run', 'line 2\n');
+        expect(await (await c.api('/apis/hyprbox.io/v1alpha1/namespaces/default/runs/unit-run/log')).text()).to.equal('line 1\nline 2\n');
+        expect(runs.list().map((r) => r.metadata.name)).to.include('unit-run');
+      } finally {
+        await runs.stop();
+        kube.close();
+      }
+    });
+
+    it('fails in the ways the log advice names: a refused token, another CA, nobody listening', async () => {
+      const refused = new ControllerApi(new Kube(cfg({ token: `hbx_aaaaaaaaaaaa_${'A'.repeat(43)}` })), cfg());
+      expect(classify(await refused.register().then(() => undefined, (e: unknown) => e)).kind).to.equal('unauthorized');
+      const otherCa = new ControllerApi(new Kube(cfg({ caPem: await makeCertPem('another-ca', new Date(Date.now() + 86_400_000)) })), cfg());
+      expect(classify(await otherCa.register().then(() => undefined, (e: unknown) => e)).kind).to.equal('unreachable');
+      const port = await new Promise<number>((resolve) => {
+        const srv = createServer().listen(0, '127.0.0.1', () => {
+          const p = (srv.address() as { port: number }).port;
+          srv.close(() => resolve(p));
+        });
+      });
+      const nobody = new ControllerApi(new Kube(cfg({ apiUrl: `https://127.0.0.1:${port}` })), cfg());
+      expect(classify(await nobody.register().then(() => undefined, (e: unknown) => e)).kind).to.equal('unreachable');
+    });
   });
 });

@@ -9,6 +9,7 @@ import { loadConfig } from '@hyprbox/controller/config';
 import { startController } from '@hyprbox/controller/server';
 import type { RunningController } from '@hyprbox/controller/server';
 import type { Node, Run } from '@hyprbox/crds';
+import { agentCommand } from '../lib/agent-command.js';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
 import { repoPath } from '../lib/paths.js';
@@ -36,8 +37,9 @@ describe('hyprnode in a Debian test host', function () {
   const run = async (name: string): Promise<Run> => (await api<Run>('GET', `${G}/namespaces/default/runs/${name}`)).body;
   const ready = async (): Promise<string | undefined> => (await node())?.status?.conditions?.find((x) => x.type === 'Ready')?.status;
 
+  // Started as the systemd unit starts it (V8 flags included).
   function startAgent(stateDir = '/var/lib/hyprnode'): ChildProcess {
-    const child = t.host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
+    const child = t.host.spawn(agentCommand('/usr/local/bin/node'), {
       env: {
         HYPRBOX_API_URL: c.url,
         HYPRBOX_NODE_TOKEN: token,
@@ -58,9 +60,9 @@ describe('hyprnode in a Debian test host', function () {
     child.kill(signal);
     await gone;
   };
-  const createRun = async (steps: Array<{ name: string; script: string; timeoutSeconds?: number }>, params: Json = {}): Promise<string> => {
+  const createRun = async (steps: Array<{ name: string; script: string; timeoutSeconds?: number }>, params: Json = {}, spec: Json = {}): Promise<string> => {
     const name = `run-${++seq}`;
-    const r = await api('POST', `${G}/namespaces/default/runs`, { apiVersion: API, kind: 'Run', metadata: { name }, spec: { nodeName: 'th-1', preset: 'p', steps, params } });
+    const r = await api('POST', `${G}/namespaces/default/runs`, { apiVersion: API, kind: 'Run', metadata: { name }, spec: { nodeName: 'th-1', preset: 'p', steps, params, ...spec } });
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     return name;
   };
@@ -126,6 +128,20 @@ describe('hyprnode in a Debian test host', function () {
     expect(exec?.execution.preset).to.equal('p');
     expect(exec?.execution.scriptDigest).to.match(/^sha256:[0-9a-f]{64}$/);
     expect(exec?.execution.exitCodes).to.deep.equal([{ step: 'precheck', code: 0 }, { step: 'apply', code: 0 }, { step: 'verify', code: 0 }]);
+  });
+
+  it('without systemd, runs a step that has limits bare, in its own process group, and says the limits were not applied', async () => {
+    // The host has no systemd as PID 1 (the transient-scope path needs one; its command line is unit-tested).
+    expect((await t.host.exec(['test', '-d', '/run/systemd/system'])).code).to.equal(1);
+    const name = await createRun([{ name: 'apply', script: 'read -r pid comm state ppid pgrp rest < /proc/$$/stat; echo "pid $pid group $pgrp"' }], {}, { resources: { memoryMax: '256M', cpuQuota: '50%' } });
+    await finished(name);
+    const r = await run(name);
+    expect(r.status!.phase, r.status!.message).to.equal('Succeeded');
+    const text = await log(name);
+    expect(text).to.contain("(this step runs without a systemd scope here: the preset's limits MemoryMax=256M CPUQuota=50% are not applied)");
+    const m = /pid (\d+) group (\d+)/.exec(text);
+    expect(m, text).to.not.equal(null);
+    expect(m![2]).to.equal(m![1]);
   });
 
   it('a failing precheck changes nothing; a failing verify runs the rollback', async () => {
@@ -235,7 +251,7 @@ describe('hyprnode in a Debian test host', function () {
   });
 
   it('logs a clear line, and keeps retrying, when its token is refused', async () => {
-    const child = t.host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
+    const child = t.host.spawn(agentCommand('/usr/local/bin/node'), {
       env: { HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: `hbx_aaaaaaaaaaaa_${'A'.repeat(43)}`, HYPRBOX_NODE_NAME: 'th-1', HYPRBOX_CA_DATA: caData, HYPRBOX_STATE_DIR: '/var/lib/hyprnode-bad', HYPRBOX_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -41,21 +41,30 @@ export function systemdScopeAvailable(hostRoot = '/'): boolean {
   return hostRoot === '/' && existsSync('/run/systemd/system') && existsSync('/usr/bin/systemd-run');
 }
 
+export type StepLimits = NonNullable<StepOptions['limits']>;
+
+/**
+ * The command a step runs as: `bash -s` inside a transient systemd scope carrying the preset's limits where
+ * systemd runs; otherwise bare (chrooted into a test host's root), with a note for the Run's log when limits
+ * were asked for and cannot be applied — a step never silently runs unlimited.
+ */
+export function stepCommand(o: { hostRoot: string; systemd: boolean; limits?: StepLimits }): { argv: string[]; note?: string } {
+  const props = [
+    ...(o.limits?.memoryMax ? [`MemoryMax=${o.limits.memoryMax}`] : []),
+    ...(o.limits?.cpuQuota ? [`CPUQuota=${o.limits.cpuQuota}`] : []),
+  ];
+  if (o.systemd) return { argv: ['systemd-run', '--scope', '--quiet', '--collect', ...props.flatMap((p) => ['-p', p]), '--', 'bash', '-s'] };
+  const argv = o.hostRoot === '/' ? ['bash', '-s'] : ['chroot', o.hostRoot, 'bash', '-s'];
+  return props.length ? { argv, note: `(this step runs without a systemd scope here: the preset's limits ${props.join(' ')} are not applied)\n` } : { argv };
+}
+
 const iso = (): string => new Date().toISOString();
 
 export async function runStep(step: StepSpec, o: StepOptions): Promise<StepOutcome> {
   const startedAt = iso();
   const root = o.hostRoot ?? '/';
-  let argv = ['bash', '-s'];
-  if (systemdScopeAvailable(root)) {
-    const props = [
-      ...(o.limits?.memoryMax ? ['-p', `MemoryMax=${o.limits.memoryMax}`] : []),
-      ...(o.limits?.cpuQuota ? ['-p', `CPUQuota=${o.limits.cpuQuota}`] : []),
-    ];
-    argv = ['systemd-run', '--scope', '--quiet', '--collect', ...props, '--', ...argv];
-  } else if (root !== '/') {
-    argv = ['chroot', root, ...argv];
-  }
+  const { argv, note } = stepCommand({ hostRoot: root, systemd: systemdScopeAvailable(root), ...(o.limits ? { limits: o.limits } : {}) });
+  if (note) o.onOutput(note);
   const timeoutMs = (step.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT_SECONDS) * 1000;
   const child = execa(argv[0]!, argv.slice(1), {
     input: step.script,
