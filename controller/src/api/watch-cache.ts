@@ -1,6 +1,6 @@
 // One store watch per resource, fanned out to every client watch. Recent events are kept in a bounded ring
 // so a client can resume from a resourceVersion it listed at; older ones get 410 Expired and relist.
-// Each event is decoded and serialised once, whatever the number of watchers.
+// Each event is decoded, serialised and encoded once, whatever the number of watchers.
 import type { Logger } from 'pino';
 import { CompactedError } from '../store/types.js';
 import type { Store, Watch, WatchEvent } from '../store/types.js';
@@ -18,6 +18,8 @@ export interface CachedEvent {
   deleted: boolean;
   /** JSON of `obj`, computed once on first use. */
   json?: string;
+  /** The whole watch line per event type, encoded once and shared by every watcher's socket. */
+  lines?: Partial<Record<WatchEventType, Buffer>>;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -189,4 +191,10 @@ function deliver(s: Subscriber, ev: CachedEvent): void {
 export function eventJson(ev: CachedEvent): string {
   ev.json ??= JSON.stringify(ev.obj);
   return ev.json;
+}
+
+/** The line `{"type":...,"object":...}\n` of an event, encoded on first use and then shared. */
+export function eventLine(ev: CachedEvent, type: WatchEventType): Buffer {
+  const lines = (ev.lines ??= {});
+  return (lines[type] ??= Buffer.from(`{"type":"${type}","object":${eventJson(ev)}}\n`));
 }

@@ -1,12 +1,13 @@
 // A client watch over HTTP: a chunked stream of `{"type": ..., "object": ...}` lines, fed by the watch cache.
 // A client that does not read (its socket buffer grows past the cap) is disconnected: it will relist, and the
-// server's memory stays bounded.
+// server's memory stays bounded. Lines go out through an Outbox: one write per stream per event-loop turn.
 import type { Request, Response } from 'express';
 import type { Obj } from './admission.js';
 import { ApiError } from './errors.js';
 import { tableForWatchEvent } from './table.js';
 import type { IncludeObject, TableApiVersion } from './table.js';
-import { eventJson } from './watch-cache.js';
+import { eventLine } from './watch-cache.js';
+import { Outbox } from './watch-outbox.js';
 import type { CachedEvent, Subscriber, WatchCache, WatchEventType } from './watch-cache.js';
 
 export interface WatchRequest {
@@ -36,36 +37,42 @@ export function serveWatch(req: Request, res: Response, w: WatchRequest): void {
   let unsubscribe: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let first = true;
-  const end = (): void => {
-    if (ended) return;
+  const stop = (): void => {
     ended = true;
     unsubscribe?.();
     if (timer) clearTimeout(timer);
-    res.end();
     w.onEnd?.();
   };
-  const write = (line: string): void => {
+  // Too slow a reader: drop it rather than buffer without bound.
+  const out = new Outbox(res, w.maxBufferedBytes, () => {
     if (ended) return;
-    res.write(line);
-    if (res.writableLength > w.maxBufferedBytes) {
-      // Too slow: drop it rather than buffer without bound.
-      ended = true;
-      unsubscribe?.();
-      if (timer) clearTimeout(timer);
-      res.destroy();
-      w.onEnd?.();
-    }
+    out.close();
+    stop();
+    res.destroy();
+  });
+  const end = (): void => {
+    if (ended) return;
+    out.flush();
+    if (ended) return; // the last flush found the reader too slow
+    out.close();
+    stop();
+    res.end();
   };
-  const objectJson = (type: WatchEventType, obj: Obj, ev?: CachedEvent): string => {
+  const write = (line: string | Buffer): void => {
+    if (!ended) out.add(typeof line === 'string' ? Buffer.from(line) : line);
+  };
+  const objectJson = (obj: Obj): string => {
     if (w.table) {
       const t = tableForWatchEvent(def, obj, { includeObject: w.table.includeObject, includeColumns: first, apiVersion: w.table.apiVersion });
       first = false;
       return JSON.stringify(t);
     }
-    return ev && type !== 'BOOKMARK' ? eventJson(ev) : JSON.stringify(obj);
+    return JSON.stringify(obj);
   };
   const send = (type: WatchEventType, obj: Obj, ev?: CachedEvent): void => {
-    write(`{"type":"${type}","object":${objectJson(type, obj, ev)}}\n`);
+    // Plain events of the cache are encoded once for all watchers; Tables are per watcher (columns once).
+    if (ev && !w.table) write(eventLine(ev, type));
+    else write(`{"type":"${type}","object":${objectJson(obj)}}\n`);
   };
 
   for (const obj of w.initial) send('ADDED', obj);
