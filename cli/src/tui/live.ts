@@ -1,5 +1,6 @@
 // The TUI's live state: every view's objects, kept current by one list+watch per kind (no polling), the
 // connection state for the header and the banner, and each node's recent metrics for the sparklines.
+import { setTimeout as wait } from 'node:timers/promises';
 import type { Client, Obj } from '../lib/client.js';
 import { getObjects } from '../lib/get.js';
 import type { Resources } from '../lib/resources.js';
@@ -20,7 +21,7 @@ export class LiveStore {
   private listeners = new Set<() => void>();
   private down = new Map<ViewId, string>();
   private started = new Set<ViewId>();
-  private stopper?: AbortController;
+  private stoppers: AbortController[] = [];
   /** Bumped on every change; React reads it to know when to render. */
   version = 0;
 
@@ -104,18 +105,19 @@ export class LiveStore {
   /** Lists and watches every view's kind in `namespace` until stop(); a new call replaces the old watches. */
   start(client: Client, resources: Resources, namespace: string): void {
     this.stop();
-    const stopper = (this.stopper = new AbortController());
     this.down.clear();
     this.started.clear();
-    for (const v of VIEW_IDS) {
+    // One signal per watch: each reconnect hangs an abort listener on it.
+    this.stoppers = VIEW_IDS.map(() => new AbortController());
+    VIEW_IDS.forEach((v, i) => {
       this.objects.set(v, new Map());
-      void this.follow(client, resources, namespace, v, stopper.signal);
-    }
+      void this.follow(client, resources, namespace, v, this.stoppers[i]!.signal);
+    });
     this.changed();
   }
 
   stop(): void {
-    this.stopper?.abort();
+    for (const s of this.stoppers) s.abort();
   }
 
   private async follow(client: Client, resources: Resources, namespace: string, view: ViewId, signal: AbortSignal): Promise<void> {
@@ -140,7 +142,7 @@ export class LiveStore {
         // A failed list (controller down, or refused): show it and try again, backing off.
         if (signal.aborted) return;
         this.setDown(view, err as Error);
-        await new Promise((r) => setTimeout(r, delay));
+        await wait(delay, undefined, { signal }).catch(() => undefined);
         delay = Math.min(delay * 2, 10_000);
       }
     }
