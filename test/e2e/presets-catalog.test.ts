@@ -60,7 +60,7 @@ describe('the preset catalog', function () {
           tried++;
           const causes = paramCauses(p, { [param]: value }, 'spec.states[0].with');
           const at = causes.filter((c) => c.field?.startsWith(`spec.states[0].with.${param}`));
-          expect(at, `${name}.${param} = ${JSON.stringify(value)}${secret ? ' (secret)' : ''}`).to.not.be.empty;
+          expect(at, `${name}.${param} = ${JSON.stringify(value)}${secret ? ' (secret)' : ''}`).to.have.length.greaterThan(0);
         }
       }
     }
