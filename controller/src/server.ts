@@ -22,7 +22,7 @@ import { WatchCache } from './api/watch-cache.js';
 import { createAuditor } from './audit/auditor.js';
 import { auditMiddleware } from './audit/middleware.js';
 import { executionEntry } from './audit/execution.js';
-import { authenticateToken } from './auth/authn.js';
+import { VerifiedTokens, authenticateToken } from './auth/authn.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { createGuard } from './auth/guard.js';
 import { loadOrCreateSigningKey, signRun } from './auth/signing.js';
@@ -101,6 +101,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     recordExecution: (req, run) => auditor.record(executionEntry(req, run)),
   });
   const tokens = byPlural('tokens');
+  const verifiedTokens = new VerifiedTokens();
   const app = createApp({
     log,
     version: VERSION,
@@ -114,7 +115,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     runLogs: new RunLogs(store),
     audit: auditMiddleware(auditor, log),
     authenticate: async (presented) => {
-      const found = authenticateToken(index, presented, new Date());
+      const found = authenticateToken(index, verifiedTokens, presented, new Date());
       if (!found) return undefined;
       if (found.bindNodeUid) {
         // First use by the agent of an existing Node: from now on the token works for that Node only.

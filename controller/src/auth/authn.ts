@@ -12,12 +12,34 @@ export interface Authenticated {
   token: Token;
 }
 
-export function authenticateToken(index: AuthIndex, presented: string, now: Date): Authenticated | undefined {
+/**
+ * Which presented token matched which stored Token object, so the SHA-256 is not recomputed on every request.
+ * An entry counts only while that very object is still the indexed one: any change to the Token (revoked,
+ * expiry edited, deleted, re-created) replaces the object and forces a fresh comparison. Every other check
+ * (revoked, expired, user disabled, node binding) still runs on every request, so the cache never lets a
+ * token live longer. Bounded: past `max` entries the oldest goes.
+ */
+export class VerifiedTokens {
+  private readonly byPresented = new Map<string, Token>();
+  constructor(private readonly max = 10_000) {}
+
+  matches(presented: string, token: Token | undefined): boolean {
+    if (token && this.byPresented.get(presented) === token) return true;
+    // Compare even when there is no such token, so both paths take the same time.
+    const ok = tokenMatches(presented, token?.status?.sha256 ?? '0'.repeat(64));
+    if (ok && token) {
+      this.byPresented.delete(presented);
+      if (this.byPresented.size >= this.max) this.byPresented.delete(this.byPresented.keys().next().value!);
+      this.byPresented.set(presented, token);
+    }
+    return ok;
+  }
+}
+
+export function authenticateToken(index: AuthIndex, verified: VerifiedTokens, presented: string, now: Date): Authenticated | undefined {
   const name = tokenName(presented);
   const token = name ? index.tokens.get(name) : undefined;
-  // Compare even when there is no such token, so both paths take the same time.
-  const matches = tokenMatches(presented, token?.status?.sha256 ?? '0'.repeat(64));
-  if (!token || !matches) return undefined;
+  if (!verified.matches(presented, token) || !token) return undefined;
   if (token.spec.revoked || token.metadata.deletionTimestamp) return undefined;
   if (token.spec.expiresAt && Date.parse(token.spec.expiresAt) <= now.getTime()) return undefined;
   if (token.spec.user) {

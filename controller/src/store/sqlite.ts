@@ -146,6 +146,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   let pending: WatchEvent[] = [];
   let closed = false;
 
+  // Single-key reads (every API GET, the current object every update starts from, namespace checks) come
+  // from a bounded copy of recently used rows of `current`. Only this process writes the file, so the copy
+  // is exact: a write drops its key inside the transaction (a rollback then only costs a miss) and puts the
+  // committed value back after the commit. A read of the file costs a WAL read transaction; this a Map lookup.
+  const hot = new Map<string, KeyValue>();
+  const HOT_MAX = 10_000;
+  const remember = (kv: KeyValue): void => {
+    hot.delete(kv.key);
+    if (hot.size >= HOT_MAX) hot.delete(hot.keys().next().value!);
+    hot.set(kv.key, kv);
+  };
+
   const bump = (): number => {
     revision += 1;
     q.setMeta.run(revision, 'revision');
@@ -183,6 +195,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const ok = expected === 'absent' ? cur === undefined : cur !== undefined && cur.mod_rev === expected;
       if (!ok) return { ok: false, revision, ...(cur ? { current: toKv(cur) } : {}) };
       if (lease !== 0 && !q.leaseGet.get(lease)) throw new Error(`lease ${lease} not found`);
+      hot.delete(key);
       const rev = bump();
       const createRev = cur ? cur.create_rev : rev;
       const version = cur ? cur.version + 1 : 1;
@@ -208,6 +221,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const cur = found[i];
       if (cur) return { ok: false, revision: before, current: toKv(cur) };
       const lease = e.lease ?? 0;
+      hot.delete(e.key);
       q.upsert.run(e.key, e.value, rev, rev, 1, lease);
       q.hist.run(e.key, rev, e.value, rev, 1, lease, 0);
       const kv: KeyValue = { key: e.key, value: e.value, createRevision: rev, modRevision: rev, version: 1, lease };
@@ -217,6 +231,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   });
 
   const deleteRow = (cur: Row, rev: number): KeyValue => {
+    hot.delete(cur.key);
     q.del.run(cur.key);
     q.hist.run(cur.key, rev, cur.value, cur.create_rev, cur.version, cur.lease, 1);
     const prev = toKv(cur);
@@ -281,12 +296,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
   };
 
+  const committed = (kv: KeyValue): void => {
+    remember({ ...kv });
+    afterWrite();
+  };
+
   const store: Store = {
     backend: 'sqlite',
     async get(key) {
       checkOpen();
+      const cached = hot.get(key);
+      if (cached) return { ...cached };
       const r = q.get.get(key);
-      return r ? toKv(r) : undefined;
+      if (!r) return undefined;
+      const kv = toKv(r);
+      remember(kv);
+      return { ...kv };
     },
     async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
       checkOpen();
@@ -310,7 +335,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async create(key, value, opts = {}) {
       checkOpen();
       const r = putTx(key, value, 'absent', opts.lease ?? 0);
-      if (r.ok) afterWrite();
+      if (r.ok) committed(r.kv);
       return r;
     },
     async createMany(entries) {
@@ -318,13 +343,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (entries.length > MAX_CREATE_MANY) throw new Error(`createMany takes at most ${MAX_CREATE_MANY} entries (got ${entries.length})`);
       if (entries.length === 0) return [];
       const r = createManyTx(entries);
+      for (const x of r) if (x.ok) remember({ ...x.kv });
       if (r.some((x) => x.ok)) afterWrite();
       return r;
     },
     async update(key, value, expected, opts = {}) {
       checkOpen();
       const r = putTx(key, value, expected, opts.lease ?? 0);
-      if (r.ok) afterWrite();
+      if (r.ok) committed(r.kv);
       return r;
     },
     async delete(key, expected) {
@@ -392,6 +418,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       clearInterval(timer);
       for (const w of watchers) w.active = false;
       watchers.clear();
+      hot.clear();
       db.close();
     },
   };
