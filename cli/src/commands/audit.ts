@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
+import type { AuditEvent } from '@hyprbox/crds';
 import { parseDuration } from '../lib/actions.js';
 import { auditCsv, auditTable, filterAudit, parseSince } from '../lib/audit.js';
-import type { AuditEvent } from '../lib/audit.js';
 import { BaseCommand } from '../lib/base.js';
 import { CliError, EXIT } from '../lib/errors.js';
 import { clusterPath, listAll } from '../lib/list.js';
@@ -29,7 +29,7 @@ export default class Audit extends BaseCommand {
     const since = flags.since === undefined ? undefined : parseSince(flags.since, (t) => parseDuration(t, '--since'));
     const client = this.connect(flags);
     const resource = flags.kind === undefined ? undefined : (await this.resources(client)).resolve(flags.kind).plural;
-    const all = (await listAll(client, clusterPath('auditevents'))) as AuditEvent[];
+    const all = await listAll<AuditEvent>(client, clusterPath('auditevents'));
     const events = filterAudit(all, { since, user: flags.user, verb: flags.verb, resource, limit: flags.limit }).map(clean);
     if (format === 'csv') this.out(auditCsv(events));
     else if (format === 'json') this.out(JSON.stringify(events, null, 2));

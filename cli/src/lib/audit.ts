@@ -1,24 +1,8 @@
 // The audit log as `hyprbox audit` reads it: AuditEvents (cluster-scoped, named by time so a list comes
 // oldest first) filtered by time, user, verb and resource, printed as a table or as CSV.
-import type { Obj } from './client.js';
+import type { AuditEvent } from '@hyprbox/crds';
 import { CliError, EXIT } from './errors.js';
 import { columns } from './output.js';
-
-export interface AuditEvent extends Obj {
-  time: string;
-  user?: { name: string; kind: string; node?: string };
-  verb: string;
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-  path?: string;
-  code: number;
-  requestId: string;
-  sourceAddress: string;
-  userAgent?: string;
-  reason?: string;
-}
 
 export interface AuditFilter {
   since?: Date;

@@ -5,11 +5,11 @@ import { GROUP_PATH } from './client.js';
 
 const PAGE = 500;
 
-export async function listAll(client: Client, path: string, query: Record<string, string | undefined> = {}): Promise<Obj[]> {
-  const out: Obj[] = [];
+export async function listAll<T = Obj>(client: Client, path: string, query: Record<string, string | undefined> = {}): Promise<T[]> {
+  const out: T[] = [];
   let cont: string | undefined;
   do {
-    const page = await client.json<{ items: Obj[]; metadata: { continue?: string } }>('GET', path, { query: { ...query, limit: PAGE, continue: cont } });
+    const page = await client.json<{ items: T[]; metadata: { continue?: string } }>('GET', path, { query: { ...query, limit: PAGE, continue: cont } });
     out.push(...page.items);
     cont = page.metadata.continue || undefined;
   } while (cont);
