@@ -195,6 +195,7 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       const release = await c.api(`${inNs}/held`, { method: 'PATCH', body: JSON.stringify({ metadata: { finalizers: null } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
       expect(release.status).to.equal(200);
       await expectStatus(await c.api(`${NS}/gone`), 404, 'NotFound');
+      await expectStatus(await c.api(inNs, { method: 'POST', json: node('after') }), 404, 'NotFound');
       await expectStatus(await c.api(`${NS}/default`, { method: 'DELETE' }), 403, 'Forbidden');
     });
 

@@ -12,6 +12,7 @@ import { runLogRouter } from './runlog-routes.js';
 import { planRouter } from './plan-route.js';
 import { whoami } from './whoami.js';
 import { createResourceHandler } from './handlers.js';
+import { NamespaceView } from './namespace-view.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
 import type { Principal } from '../auth/authz.js';
 import { addressKey } from '../auth/ratelimit.js';
@@ -174,8 +175,12 @@ export function createApp(deps: AppDeps): express.Express {
     app.use('/apis/hyprbox.io/v1alpha1/namespaces/:ns/runs/:name/log', runLogRouter(deps, deps.runLogs, runs));
   }
   app.use('/apis/hyprbox.io/v1alpha1/namespaces/:ns/nodeprofiles/:name/plan', planRouter(deps, deps.registry));
-  app.use('/apis/hyprbox.io/v1alpha1', createResourceHandler(deps, 'hyprbox.io'));
-  app.use('/api/v1', createResourceHandler(deps, ''));
+  const namespaces = new NamespaceView(deps.cache(deps.registry.namespaces), deps.repo(deps.registry.namespaces));
+  // Until it has listed them (or if it cannot), creates read their namespace from the store.
+  namespaces.start().catch((err: unknown) => deps.log.warn({ err }, 'namespace view not started; creates read the store'));
+  const resources = { ...deps, namespaces };
+  app.use('/apis/hyprbox.io/v1alpha1', createResourceHandler(resources, 'hyprbox.io'));
+  app.use('/api/v1', createResourceHandler(resources, ''));
 
   app.use((req, _res, next) => next(routeNotFound(req.path)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

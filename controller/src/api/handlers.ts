@@ -16,10 +16,11 @@ import { finishIfEmpty, terminateNamespace } from './namespaces.js';
 import type { Registry, Resource } from './resource.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
 import { parseAccept, parseIncludeObject, toTable } from './table.js';
-import type { IncludeObject, TableApiVersion } from './table.js';
+import type { AcceptResult, IncludeObject, TableApiVersion } from './table.js';
 import type { WatchCache } from './watch-cache.js';
 import { serveWatch } from './watch.js';
 import type { RunLogs } from './runlog.js';
+import type { NamespaceView } from './namespace-view.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -61,6 +62,8 @@ export interface HandlerDeps {
   maxWatchBufferBytes: number;
   /** Run logs, removed with their Run. */
   runLogs?: RunLogs;
+  /** Namespaces known to be active (creates skip reading theirs from the store). */
+  namespaces?: NamespaceView;
 }
 
 const isNamespace = (r: Resource): boolean => r.def.group === '' && r.def.kind === 'Namespace';
@@ -121,9 +124,20 @@ function selectorFilter(r: Resource, req: Request, namespace: string | undefined
   }
 }
 
+/** The parsed Accept header, once per request (both the format and the Table options depend on it). */
+const accepts = new WeakMap<Request, AcceptResult>();
+function acceptOf(req: Request): AcceptResult {
+  let a = accepts.get(req);
+  if (!a) {
+    a = parseAccept(req.headers.accept);
+    accepts.set(req, a);
+  }
+  return a;
+}
+
 /** Table options when the client asked for a Table (Accept as=Table), else undefined. */
 function tableRequest(req: Request): { includeObject: IncludeObject; apiVersion: TableApiVersion } | undefined {
-  const accept = parseAccept(req.headers.accept);
+  const accept = acceptOf(req);
   if (!accept.table) return undefined;
   let fromQuery: IncludeObject | undefined;
   try {
@@ -136,7 +150,7 @@ function tableRequest(req: Request): { includeObject: IncludeObject; apiVersion:
 
 function send(req: Request, res: Response, code: number, body: unknown, warnings: string[] = []): void {
   for (const w of warnings) res.append('Warning', `299 - ${JSON.stringify(w)}`);
-  if (parseAccept(req.headers.accept).yaml) {
+  if (acceptOf(req).yaml) {
     res.status(code).type('application/yaml').send(toYaml(body));
   } else {
     res.status(code).json(body);
@@ -273,7 +287,7 @@ async function watch(ctx: Ctx): Promise<void> {
 }
 
 async function requireNamespace(deps: HandlerDeps, r: Resource, namespace: string | undefined): Promise<void> {
-  if (!r.def.namespaced) return;
+  if (!r.def.namespaced || deps.namespaces?.isActive(namespace!)) return;
   const ns = await deps.repo(deps.registry.namespaces).get(undefined, namespace!);
   if (!ns) throw notFound({ plural: 'namespaces', group: '', kind: 'Namespace' }, namespace!);
   if (ns.metadata.deletionTimestamp) {
@@ -456,6 +470,7 @@ async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: bo
   }
   if (isDry) return { code: 200, obj: current };
   if (isNamespace(r)) {
+    deps.namespaces?.forget(name);
     const state = await terminateNamespace({ ...deps, deleteObject: async (res, obj) => void (await deleteOne(deps, res, obj, false, {})) }, current);
     return { code: state.metadata.deletionTimestamp && (await repo.get(undefined, name)) ? 202 : 200, obj: state };
   }
