@@ -362,6 +362,33 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         expect(kvOf(await store.update(`${p}b`, 'b2', b1.modRevision))).to.deep.equal({ ...b1, value: 'b2', modRevision: rev + 1, version: 2 });
       });
 
+      it('compacts again and again: snapshots at each compaction point stay exact, and a tombstone at it is gone', async function () {
+        const a1 = kvOf(await store.create(`${p}a`, 'a1')).modRevision;
+        const b1 = kvOf(await store.create(`${p}b`, 'b1')).modRevision;
+        kvOf(await store.create(`${p}c`, 'c1'));
+        const a2 = kvOf(await store.update(`${p}a`, 'a2', a1)).modRevision;
+        const first = (await store.delete(`${p}b`, b1)).revision;
+        await store.compact(first);
+        const at = async (rev: number) => (await store.range(p, { revision: rev })).kvs.map((kv) => kv.value);
+        expect(await at(first)).to.deep.equal(['a2', 'c1']);
+        // Keys untouched since the first compaction (c) keep their row; touched ones lose the older rows.
+        const c = (await store.get(`${p}c`))!;
+        const c2 = kvOf(await store.update(`${p}c`, 'c2', c.modRevision)).modRevision;
+        kvOf(await store.create(`${p}b`, 'b2'));
+        const second = (await store.delete(`${p}a`, a2)).revision;
+        await store.compact(second);
+        expect(await at(second)).to.deep.equal(['b2', 'c2']);
+        expect(await rejection(store.range(p, { revision: second - 1 }))).to.be.instanceOf(CompactedError);
+        const rec = new Recorder();
+        watch(p, rec, second);
+        const d = kvOf(await store.create(`${p}d`, 'd1')).modRevision;
+        await until('the new write', () => rec.events.length >= 1);
+        expect(rec.events.map(brief)).to.deep.equal([{ type: 'put', key: `${p}d`, value: 'd1', rev: d }]);
+        await store.compact(d);
+        expect(await at(d)).to.deep.equal(['b2', 'c2', 'd1']);
+        expect(c2).to.be.lessThan(second);
+      });
+
       it('refuses to compact to a future revision', async function () {
         const rev = await store.currentRevision();
         await rejection(store.compact(rev + 100));

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { createSqliteStore } from '@hyprbox/controller/store/sqlite';
 import { CompactedError } from '@hyprbox/controller/store/types';
+import type { TxnResult } from '@hyprbox/controller/store/types';
+import Database from 'better-sqlite3';
 import { storeConformance } from './conformance.js';
 
 const dirs: string[] = [];
@@ -12,6 +14,11 @@ const freshFile = (): string => {
   const dir = mkdtempSync(join(tmpdir(), 'hyprbox-sqlite-'));
   dirs.push(dir);
   return join(dir, 'store.db');
+};
+
+const kv = (r: TxnResult): number => {
+  if (!r.ok) throw new Error('write failed');
+  return r.kv.modRevision;
 };
 
 storeConformance('sqlite store', async () => {
@@ -42,6 +49,28 @@ describe('sqlite store specifics', () => {
     }
     expect(err).to.be.instanceOf(CompactedError);
     await b.close();
+  });
+
+  it('compaction leaves one history row per live key, touching only keys written since the last one', async () => {
+    const file = freshFile();
+    let store = createSqliteStore({ file, retainRevisions: 0 });
+    const revs: number[] = [];
+    for (let i = 0; i < 50; i++) revs.push(kv(await store.create(`/h/${i}`, 'v0')));
+    for (let round = 1; round <= 3; round++) {
+      // Ten keys get five updates each, the others none; one key is deleted per round.
+      for (let i = 0; i < 10; i++) for (let n = 0; n < 5; n++) revs[i] = kv(await store.update(`/h/${i}`, `v${round}.${n}`, revs[i]!));
+      await store.delete(`/h/${49 - round}`);
+      await store.compact(await store.currentRevision());
+      await store.close();
+      const db = new Database(file, { readonly: true });
+      const rows = db.prepare('SELECT key, count(*) AS n FROM history GROUP BY key').all() as Array<{ key: string; n: number }>;
+      db.close();
+      expect(rows.length, `round ${round}`).to.equal(50 - round);
+      expect(rows.every((r) => r.n === 1), `round ${round}`).to.equal(true);
+      store = createSqliteStore({ file, retainRevisions: 0 });
+    }
+    expect((await store.get('/h/0'))?.value).to.equal('v3.4');
+    await store.close();
   });
 
   it('refuses an in-memory database', () => {

@@ -75,6 +75,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // A compaction's transaction can outgrow the auto-checkpoint size; without a limit the WAL would keep that
+  // high-water mark on disk for as long as the store is open.
+  db.pragma('journal_size_limit = 4194304');
   db.exec(`
     CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT OR IGNORE INTO meta VALUES ('revision', 1), ('compacted', 0), ('lease_seq', 0);
@@ -127,11 +130,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       'SELECT * FROM history WHERE key = ? AND mod_rev < ? ORDER BY mod_rev DESC LIMIT 1',
     ),
     // Compaction keeps, for each key, the newest row at or below the compaction revision (unless a tombstone).
-    compactSuperseded: db.prepare<[number, number]>(
-      `DELETE FROM history WHERE mod_rev < ? AND EXISTS
-       (SELECT 1 FROM history h2 WHERE h2.key = history.key AND h2.mod_rev > history.mod_rev AND h2.mod_rev <= ?)`,
+    // Only keys written since the previous compaction can have anything to discard (everything older was
+    // compacted then), so compaction reads those rows, not the whole history.
+    compactTouched: db.prepare<[number, number], { key: string; keep: number }>(
+      'SELECT key, max(mod_rev) AS keep FROM history WHERE mod_rev > ? AND mod_rev <= ? GROUP BY key',
     ),
-    compactTombstones: db.prepare<[number]>('DELETE FROM history WHERE deleted = 1 AND mod_rev <= ?'),
+    compactKey: db.prepare<[string, number, number]>(
+      'DELETE FROM history WHERE key = ? AND (mod_rev < ? OR (mod_rev = ? AND deleted = 1))',
+    ),
     leaseInsert: db.prepare<[number, number, number]>('INSERT INTO leases (id, ttl, expires_at) VALUES (?, ?, ?)'),
     leaseGet: db.prepare<[number], { id: number }>('SELECT id FROM leases WHERE id = ?'),
     leaseDelete: db.prepare<[number]>('DELETE FROM leases WHERE id = ?'),
@@ -259,8 +265,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   });
 
   const compactTx = db.transaction((rev: number): void => {
-    q.compactSuperseded.run(rev, rev);
-    q.compactTombstones.run(rev);
+    for (const { key, keep } of q.compactTouched.all(compacted, rev)) q.compactKey.run(key, keep, keep);
     compacted = rev;
     q.setMeta.run(rev, 'compacted');
   });
