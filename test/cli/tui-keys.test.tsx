@@ -61,7 +61,7 @@ describe('hyprbox tui: keys against a real controller', function () {
       await t.see(`${cpu}%`);
     }
     f = await t.see(/app-1 +warning .*▁▅█ 95%/);
-    expect(f).to.contain('nodes 3: 0 healthy  1 warning  0 critical');
+    expect(f).to.contain('nodes 3: 2 healthy  1 warning  0 critical');
     await c.json('DELETE', `${NS}/nodes/app-1`);
     await t.see('Nodes (2)');
   });

@@ -10,12 +10,12 @@ import { matches, parseFilter } from '@hyprbox/cli/tui/filter';
 import { Header } from '@hyprbox/cli/tui/Header';
 import { colourOn, sparkline } from '@hyprbox/cli/tui/style';
 import { Table } from '@hyprbox/cli/tui/Table';
-import { VIEWS, rolloutState, runDuration, sortRows } from '@hyprbox/cli/tui/views';
+import { VIEWS, heartbeat, nodeHealth, rolloutState, runDuration, sortRows } from '@hyprbox/cli/tui/views';
 import type { RowContext } from '@hyprbox/cli/tui/views';
 import { hasAnsi, stripAnsi, widest } from './tui-helpers.js';
 
 const NOW = Date.parse('2026-01-10T12:00:00Z');
-const ctx = (history: Record<string, { cpu: number[]; memory: number[]; disk: number[] }> = {}): RowContext => ({ now: NOW, history: (n) => history[n], spark: 6 });
+const ctx = (history: Record<string, { cpu: number[]; memory: number[]; disk: number[] }> = {}, more: Partial<RowContext> = {}): RowContext => ({ now: NOW, history: (n) => history[n], spark: 6, lease: () => undefined, openSeverities: () => [], ...more });
 const finding = (name: string, severity: string, phase: string, node = 'web-1'): Obj => ({
   metadata: { name, creationTimestamp: '2026-01-10T11:00:00Z' },
   spec: { nodeName: node, type: 'ssh.password-auth-enabled', key: 'sshd', severity, message: 'PasswordAuthentication is yes', recommendation: { preset: 'ssh-hardening' } },
@@ -70,6 +70,18 @@ describe('TUI rendering (plain objects)', () => {
     expect(f).to.match(/web-1 +healthy +True +10s +▁▅█ 90% +▄ 40% +█ 95%/);
   });
 
+  it("buckets a node's health (the controller's when it writes one) and reads its heartbeat from its Lease", () => {
+    const bare = (name: string, extra: Record<string, unknown> = {}): Obj => ({ metadata: { name }, spec: {}, status: { metrics: { cpuPercent: 5 }, ...extra } });
+    const sev: Record<string, string[]> = { a: ['INFO'], b: ['WARN', 'INFO'], c: ['CRITICAL'] };
+    const c = ctx({}, { openSeverities: (n) => sev[n] ?? [], lease: (n) => (n === 'a' ? { metadata: { name: 'a' }, spec: { renewTime: '2026-01-10T11:59:57Z' } } : undefined) });
+    expect(['a', 'b', 'c'].map((n) => nodeHealth(bare(n), c))).to.deep.equal(['healthy', 'warning', 'critical']);
+    expect(nodeHealth(bare('x', { metrics: { diskPercent: 93 } }), c)).to.equal('warning');
+    expect(nodeHealth(bare('x', { conditions: [{ type: 'Ready', status: 'False', reason: 'NodeLost' }] }), c)).to.equal('critical');
+    expect(nodeHealth(bare('c', { health: 'healthy' }), c)).to.equal('healthy');
+    expect(heartbeat(bare('a'), c)).to.equal('3s');
+    expect(heartbeat(bare('b'), c)).to.equal('-');
+  });
+
   it('names a profile rollout and a run duration in words', () => {
     const p = (status: Record<string, unknown>, spec: Record<string, unknown> = {}): Obj => ({ metadata: { name: 'p' }, spec: { states: [], ...spec }, status });
     expect(rolloutState(p({ conditions: [{ type: 'Stalled', status: 'True', reason: 'RolloutPaused' }] }))).to.equal('Paused');
@@ -83,11 +95,11 @@ describe('TUI rendering (plain objects)', () => {
   });
 
   it('heads the screen with context, namespace, user, nodes per health bucket and the connection; a banner when it is lost', () => {
-    const nodes = [node('a', 'healthy', 1), node('b', 'healthy', 1), node('c', 'critical', 1), { metadata: { name: 'd' } }];
-    const live = render(<Header context="prod" namespace="web" user="ana" role="operator" nodes={nodes} connection="live" width={80} colour={false} />).lastFrame()!;
+    const health = ['healthy', 'healthy', 'critical', 'unknown'];
+    const live = render(<Header context="prod" namespace="web" user="ana" role="operator" health={health} connection="live" width={80} colour={false} />).lastFrame()!;
     expect(live).to.contain('ctx:prod ns:web user:ana (operator)').and.contain('● live');
     expect(live).to.contain('nodes 4: 2 healthy  0 warning  1 critical').and.contain('1 unknown');
-    const lost = render(<Header context="prod" namespace="web" user="ana" nodes={nodes} connection="lost" lostReason="cannot reach the controller" width={80} colour={false} />).lastFrame()!;
+    const lost = render(<Header context="prod" namespace="web" user="ana" health={health} connection="lost" lostReason="cannot reach the controller" width={80} colour={false} />).lastFrame()!;
     expect(lost).to.contain('✖ reconnecting').and.contain('connection lost: cannot reach the controller; reconnecting');
     expect(widest(lost)).to.be.at.most(80);
   });

@@ -1,6 +1,7 @@
 // `hyprbox tui`: the screen stack, the modes of the keyboard, and the layout (header, body, prompt and
 // hints). Everything shown comes from the LiveStore's watches; keys that change things go through act.ts.
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import type { Key } from 'ink';
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { WhoAmI } from '../lib/actions.js';
 import { roleIn } from '../lib/actions.js';
@@ -19,7 +20,7 @@ import type { Flash, Mode, Screen } from './screens.js';
 import { listScreen, viewOf } from './screens.js';
 import { colourOn, fit } from './style.js';
 import { Table, rowText } from './Table.js';
-import { VIEWS, sortRows } from './views.js';
+import { VIEWS, nodeHealth, sortRows } from './views.js';
 import type { RowContext, ViewId } from './views.js';
 
 export interface TuiProps {
@@ -83,7 +84,7 @@ export function App(p: TuiProps) {
   const [flash, setFlash] = useState<Flash | undefined>();
   const [namespaces, setNamespaces] = useState<string[]>([]);
   const colour = p.colour ?? colourOn();
-  const ctx: RowContext = { now, history: p.store.history, spark: size.columns >= 140 ? 20 : size.columns >= 100 ? 12 : 6 };
+  const ctx: RowContext = { now, history: p.store.history, spark: size.columns >= 140 ? 20 : size.columns >= 100 ? 12 : 6, lease: (n) => p.store.get('leases', n), openSeverities: openSeveritiesOf(p.store.list('findings')) };
 
   /** What the screen shows for a state: the top screen, its rows (filtered), the cursor and the selection. */
   const derive = (st: Screen[], m: Mode, space: string) => {
@@ -117,7 +118,7 @@ export function App(p: TuiProps) {
       .then((l) => setNamespaces(l.items.map((n) => n.metadata.name ?? '')))
       .catch(fail);
 
-  useInput((input, key) => {
+  const handleKey = (input: string, key: Key): void => {
     // Everything below reads the newest state, not the last render's.
     const m = getMode();
     const d = derive(getStack(), m, getNs());
@@ -213,6 +214,17 @@ export function App(p: TuiProps) {
     if (m.type === 'normal') onNormal();
     else if (m.type === 'confirm') onConfirm(m);
     else onPrompt(m);
+  };
+
+  useInput((input, key) => {
+    // Keys that arrive together (typed fast, pasted, or written at once by tmux) come as one string: one
+    // at a time, with Enter, Tab and Backspace among them recognised.
+    if (input.length > 1 && !key.ctrl && !key.meta) {
+      for (const ch of input) {
+        const special = { return: ch === '\r' || ch === '\n', tab: ch === '\t', backspace: ch === '\u007f' || ch === '\b' };
+        handleKey(special.return || special.tab || special.backspace ? '' : ch, { ...key, ...special, escape: false });
+      }
+    } else handleKey(input, key);
   });
 
   const width = size.columns;
@@ -225,7 +237,7 @@ export function App(p: TuiProps) {
   const status = promptLine(mode) ?? flashText ?? (top.type === 'list' && top.filter ? `filter: /${top.filter} (esc clears)` : '');
   return (
     <Box flexDirection="column" width={width} height={size.rows - 1}>
-      <Header context={p.context} namespace={ns} user={p.me?.name ?? '?'} role={p.me ? (roleIn(p.me, ns) ?? 'none') : undefined} nodes={p.store.list('nodes')} connection={p.store.connection} lostReason={p.store.lostReason} width={width} colour={colour} />
+      <Header context={p.context} namespace={ns} user={p.me?.name ?? '?'} role={p.me ? (roleIn(p.me, ns) ?? 'none') : undefined} health={p.store.list('nodes').map((n) => nodeHealth(n, ctx))} connection={p.store.connection} lostReason={p.store.lostReason} width={width} colour={colour} />
       <Text bold inverse wrap="truncate">
         {fit(` ${title(top, rows.length, p.store.list(view).length)} `, width)}
       </Text>
@@ -240,6 +252,18 @@ export function App(p: TuiProps) {
       </Text>
     </Box>
   );
+}
+
+/** Open findings' severities by node, for the health buckets. */
+function openSeveritiesOf(findings: Obj[]): (node: string) => string[] {
+  const by = new Map<string, string[]>();
+  for (const f of findings) {
+    const phase = (f.status as { phase?: string } | undefined)?.phase ?? 'Open';
+    if (phase === 'Resolved' || phase === 'Snoozed') continue;
+    const { nodeName, severity } = (f.spec ?? {}) as { nodeName?: string; severity?: string };
+    if (nodeName && severity) by.set(nodeName, [...(by.get(nodeName) ?? []), severity]);
+  }
+  return (node) => by.get(node) ?? [];
 }
 
 function title(s: Screen, shown: number, all: number): string {

@@ -12,15 +12,20 @@ import type { MetricHistory, ViewId } from './views.js';
 
 export type Connection = 'connecting' | 'live' | 'lost';
 
+/** What the store watches: every view's kind, and the nodes' heartbeat Leases. */
+export type Kind = ViewId | 'leases';
+const KINDS: Kind[] = [...VIEW_IDS, 'leases'];
+const pluralOf = (k: Kind): string => (k === 'leases' ? 'leases' : VIEWS[k].plural);
+
 /** How many metric samples a node keeps (the widest sparkline). */
 const HISTORY = 60;
 
 export class LiveStore {
-  private objects = new Map<ViewId, Map<string, Obj>>(VIEW_IDS.map((v) => [v, new Map()]));
+  private objects = new Map<Kind, Map<string, Obj>>(KINDS.map((v) => [v, new Map()]));
   private histories = new Map<string, MetricHistory & { rv?: string }>();
   private listeners = new Set<() => void>();
-  private down = new Map<ViewId, string>();
-  private started = new Set<ViewId>();
+  private down = new Map<Kind, string>();
+  private started = new Set<Kind>();
   private stoppers: AbortController[] = [];
   /** Bumped on every change; React reads it to know when to render. */
   version = 0;
@@ -39,7 +44,7 @@ export class LiveStore {
 
   get connection(): Connection {
     if (this.down.size) return 'lost';
-    return this.started.size === VIEW_IDS.length ? 'live' : 'connecting';
+    return this.started.size === KINDS.length ? 'live' : 'connecting';
   }
 
   /** Why the connection is down (the first failing watch's error). */
@@ -47,18 +52,18 @@ export class LiveStore {
     return [...this.down.values()][0];
   }
 
-  list(view: ViewId): Obj[] {
+  list(view: Kind): Obj[] {
     return [...this.objects.get(view)!.values()];
   }
 
-  get(view: ViewId, name: string): Obj | undefined {
+  get(view: Kind, name: string): Obj | undefined {
     return this.objects.get(view)!.get(name);
   }
 
   history = (node: string): MetricHistory | undefined => this.histories.get(node);
 
   /** Applies one watch event (also what a list does per item). */
-  apply(view: ViewId, ev: Pick<WatchEvent, 'type' | 'object'>): void {
+  apply(view: Kind, ev: Pick<WatchEvent, 'type' | 'object'>): void {
     const name = ev.object.metadata.name ?? '';
     if (ev.type === 'DELETED') {
       this.objects.get(view)!.delete(name);
@@ -71,7 +76,7 @@ export class LiveStore {
   }
 
   /** A relist replaces everything the view had. */
-  replace(view: ViewId, items: Obj[]): void {
+  replace(view: Kind, items: Obj[]): void {
     this.objects.set(view, new Map(items.map((o) => [o.metadata.name ?? '', o])));
     if (view === 'nodes') for (const o of items) this.sample(o);
     this.changed();
@@ -92,7 +97,7 @@ export class LiveStore {
     this.histories.set(name, h);
   }
 
-  private setDown(view: ViewId, err: Error | undefined): void {
+  private setDown(view: Kind, err: Error | undefined): void {
     const was = this.connection;
     if (err) this.down.set(view, err.message);
     else {
@@ -108,8 +113,8 @@ export class LiveStore {
     this.down.clear();
     this.started.clear();
     // One signal per watch: each reconnect hangs an abort listener on it.
-    this.stoppers = VIEW_IDS.map(() => new AbortController());
-    VIEW_IDS.forEach((v, i) => {
+    this.stoppers = KINDS.map(() => new AbortController());
+    KINDS.forEach((v, i) => {
       this.objects.set(v, new Map());
       void this.follow(client, resources, namespace, v, this.stoppers[i]!.signal);
     });
@@ -120,8 +125,8 @@ export class LiveStore {
     for (const s of this.stoppers) s.abort();
   }
 
-  private async follow(client: Client, resources: Resources, namespace: string, view: ViewId, signal: AbortSignal): Promise<void> {
-    const resource = resources.resolve(VIEWS[view].plural);
+  private async follow(client: Client, resources: Resources, namespace: string, view: Kind, signal: AbortSignal): Promise<void> {
+    const resource = resources.resolve(pluralOf(view));
     let delay = 500;
     while (!signal.aborted) {
       try {

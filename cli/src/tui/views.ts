@@ -15,6 +15,10 @@ export interface Cell {
 
 export interface RowContext {
   now: number;
+  /** A node's heartbeat Lease (same name, same namespace). */
+  lease: (node: string) => Obj | undefined;
+  /** Severities of a node's findings that are still open (not resolved or snoozed). */
+  openSeverities: (node: string) => string[];
   /** Metric history per node name, oldest first. */
   history: (node: string) => MetricHistory | undefined;
   /** Width a sparkline may take. */
@@ -69,6 +73,26 @@ const metric = (key: keyof MetricHistory, label: string): Column => ({
   },
 });
 
+/**
+ * A node's health bucket: status.health when the controller writes one; otherwise the TUI's reading of
+ * what it watches: critical when lost or with an open CRITICAL finding, warning with an open WARN finding
+ * or a resource at 90% or more, healthy otherwise.
+ */
+export function nodeHealth(o: Obj, c: RowContext): string {
+  if (st(o).health) return str(st(o).health);
+  const sev = c.openSeverities(o.metadata.name ?? '');
+  const m = (st(o).metrics ?? {}) as Record<string, number>;
+  if (condition(o, 'Ready')?.reason === 'NodeLost' || sev.includes('CRITICAL')) return 'critical';
+  if (sev.includes('WARN') || Object.values(m).some((v) => v >= 90)) return 'warning';
+  return 'healthy';
+}
+
+/** Last heartbeat: the node's Lease renewal (or status.lastHeartbeatTime where an agent writes one). */
+export function heartbeat(o: Obj, c: RowContext): string {
+  const t = (c.lease(o.metadata.name ?? '')?.spec as { renewTime?: string } | undefined)?.renewTime ?? st(o).lastHeartbeatTime;
+  return t ? age(str(t), c.now) : '-';
+}
+
 /** The rollout of a profile in one word: Paused (after failures), Suspended, Remediating, Complete or Progressing. */
 export function rolloutState(o: Obj): string {
   const s = st(o);
@@ -92,9 +116,9 @@ export const VIEWS: Record<ViewId, ViewDef> = {
     id: 'nodes', title: 'Nodes', plural: 'nodes', aliases: ['nodes', 'node', 'no'], actions: [],
     columns: [
       name,
-      { header: 'HEALTH', min: 7, cell: (o) => toned(st(o).health ?? 'unknown') },
+      { header: 'HEALTH', min: 7, cell: (o, c) => toned(nodeHealth(o, c)) },
       { header: 'READY', min: 5, cell: (o) => (condition(o, 'Ready')?.reason === 'NodeLost' ? toned('Lost') : toned(condition(o, 'Ready')?.status ?? 'Unknown')) },
-      { header: 'HEARTBEAT', min: 9, cell: (o, c) => plain(st(o).lastHeartbeatTime ? age(str(st(o).lastHeartbeatTime), c.now) : '-') },
+      { header: 'HEARTBEAT', min: 9, cell: (o, c) => plain(heartbeat(o, c)) },
       metric('cpu', 'CPU'),
       metric('memory', 'MEM'),
       metric('disk', 'DISK'),
