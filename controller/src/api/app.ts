@@ -1,5 +1,5 @@
-// The express application: request id and logging → body cap → authentication → discovery and OpenAPI →
-// resource verbs (each authorized) → Status errors. Separate from listen() so tests can build and close it.
+// The express application: request id and logging → authentication → body cap → resource verbs (each
+// authorized) → discovery and OpenAPI → Status errors. Separate from listen() so tests can build and close it.
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -121,7 +121,23 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  app.use(express.raw({ type: () => true, limit: BODY_LIMIT }));
+  // Bodies are read as raw bytes (the handlers parse JSON and YAML themselves); reads have none to read.
+  const raw = express.raw({ type: () => true, limit: BODY_LIMIT });
+  app.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : raw(req, res, next)));
+
+  // The resource verbs come first: they are most of the traffic, and every layer before them costs each
+  // request a path match. A path that names no resource falls through to discovery and OpenAPI below.
+  if (deps.runLogs) {
+    const runs = deps.registry.byPlural('hyprbox.io', 'runs')!;
+    app.use('/apis/hyprbox.io/v1alpha1/namespaces/:ns/runs/:name/log', runLogRouter(deps, deps.runLogs, runs));
+  }
+  app.use('/apis/hyprbox.io/v1alpha1/namespaces/:ns/nodeprofiles/:name/plan', planRouter(deps, deps.registry));
+  const namespaces = new NamespaceView(deps.cache(deps.registry.namespaces), deps.repo(deps.registry.namespaces));
+  // Until it has listed them (or if it cannot), creates read their namespace from the store.
+  namespaces.start().catch((err: unknown) => deps.log.warn({ err }, 'namespace view not started; creates read the store'));
+  const resources = { ...deps, namespaces };
+  app.use('/apis/hyprbox.io/v1alpha1', createResourceHandler(resources, 'hyprbox.io'));
+  app.use('/api/v1', createResourceHandler(resources, ''));
 
   // Any authenticated principal (agents above all) may read the run-signing public key.
   app.get('/hyprbox/v1/signing-key', (_req, res) => void res.type('application/x-pem-file').send(deps.signingPublicKey ?? ''));
@@ -169,18 +185,6 @@ export function createApp(deps: AppDeps): express.Express {
     if (!crd) throw new ApiError(404, 'NotFound', `customresourcedefinitions.apiextensions.k8s.io "${req.params.name}" not found`);
     res.json(crd);
   });
-
-  if (deps.runLogs) {
-    const runs = deps.registry.byPlural('hyprbox.io', 'runs')!;
-    app.use('/apis/hyprbox.io/v1alpha1/namespaces/:ns/runs/:name/log', runLogRouter(deps, deps.runLogs, runs));
-  }
-  app.use('/apis/hyprbox.io/v1alpha1/namespaces/:ns/nodeprofiles/:name/plan', planRouter(deps, deps.registry));
-  const namespaces = new NamespaceView(deps.cache(deps.registry.namespaces), deps.repo(deps.registry.namespaces));
-  // Until it has listed them (or if it cannot), creates read their namespace from the store.
-  namespaces.start().catch((err: unknown) => deps.log.warn({ err }, 'namespace view not started; creates read the store'));
-  const resources = { ...deps, namespaces };
-  app.use('/apis/hyprbox.io/v1alpha1', createResourceHandler(resources, 'hyprbox.io'));
-  app.use('/api/v1', createResourceHandler(resources, ''));
 
   app.use((req, _res, next) => next(routeNotFound(req.path)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -8,7 +8,7 @@ import { admitCreate, admitUpdate, asObject, parseFieldValidation, readyToDelete
 import type { Obj } from './admission.js';
 import { APPLY_PATCH, OBJECT_TYPES, PATCH_TYPES, mediaType, parseBody } from './body.js';
 import { recordUpdate, serverSideApply } from './apply.js';
-import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound, routeNotFound } from './errors.js';
+import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound } from './errors.js';
 import type { Repository } from './repository.js';
 import { parseResourceVersion } from './repository.js';
 import { applyPatch } from './patch.js';
@@ -176,7 +176,7 @@ export function createResourceHandler(deps: HandlerDeps, group: string) {
       }
     });
     const target = parsePath(deps.registry, group, segments);
-    if (!target) return next(routeNotFound(req.originalUrl.split('?')[0]!));
+    if (!target) return next(); // discovery, OpenAPI, or the 404 at the end of the app
     // Names in the URL become store keys: refuse anything that is not a valid name before going further.
     if (target.namespace !== undefined && !isDns1123Label(target.namespace)) throw badRequest(`invalid namespace in the URL: ${JSON.stringify(target.namespace)} is not a DNS-1123 label`);
     if (target.name !== undefined && !isDns1123Subdomain(target.name)) throw badRequest(`invalid name in the URL: ${JSON.stringify(target.name)} is not a DNS-1123 subdomain`);
