@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --lite-mode --no-expose-wasm
+#!/usr/bin/env -S node --lite-mode --no-expose-wasm --max-semi-space-size=1
 // hyprnode: the HyprBox host agent.
 import { pino } from 'pino';
 import { loggerOptions } from '@hyprbox/crds';
