@@ -49,6 +49,14 @@ describe('plan', function () {
     expect(JSON.stringify(await res.json())).to.contain('spec.remediation.mode');
   });
 
+  it("fills in the preset's param defaults, as a run gets them at queue time", async () => {
+    const preset = { apiVersion: API, kind: 'Preset', metadata: { name: 'with-defaults' }, spec: { risk: 'SAFE', check: { probes: { 'sshd.passwordAuthentication': 'no' } }, apply: { script: 'echo "$level" "$count"' }, params: { type: 'object', properties: { level: { type: 'string', default: 'high' }, count: { type: 'integer', default: 3 } } } } };
+    expect((await post(`${G}/presets`, preset)).status).to.equal(201);
+    const res = await post(`${NS}/nodeprofiles/defaults/plan`, { apiVersion: API, kind: 'NodeProfile', metadata: {}, spec: { nodeNames: ['a-1'], states: [{ preset: 'with-defaults', with: { count: 5 } }] } });
+    const plan = (await res.json()) as { nodes: Array<{ states: Array<{ params: unknown }> }> };
+    expect(plan.nodes[0]!.states[0]!.params).to.deep.equal({ level: 'high', count: 5 });
+  });
+
   it('plans the stored profile when no body is sent', async () => {
     expect((await post(`${NS}/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name: 'stored' }, spec: { nodeNames: ['a-1'], states: [{ preset: 'risky-fix' }], remediation: { mode: 'observe' } } })).status).to.equal(201);
     const plan = (await (await c.api(`${NS}/nodeprofiles/stored/plan`, { method: 'POST' })).json()) as { nodes: Array<{ node: string; states: Array<{ action: string; why: string }> }> };

@@ -1,6 +1,7 @@
 // Which check scripts a node's agent must run: every state of every profile matching the node whose preset
 // has a check script. Written to the Node as an annotation (preset → params), which the agent watches; it runs
 // each script on its scan schedule and reports `check.<preset>` as compliant, drifted or unknown.
+import { defaultParams } from '../catalog/params.js';
 import type { Obj } from '../api/admission.js';
 import type { Repository } from '../api/repository.js';
 import type { Informer } from '../reconcile/informer.js';
@@ -26,10 +27,11 @@ export function desiredChecks(node: Obj, profiles: Obj[], presetOf: (name: strin
     const spec = p.spec as ProfileSpec;
     if (spec.suspend || !matchesProfile(spec, node)) continue;
     for (const s of spec.states ?? []) {
-      const check = (presetOf(s.preset)?.spec as { check?: { script?: string; timeoutSeconds?: number } } | undefined)?.check;
+      const preset = presetOf(s.preset);
+      const check = (preset?.spec as { check?: { script?: string; timeoutSeconds?: number } } | undefined)?.check;
       // The first profile (by name) that sets a preset decides its params: one check per preset and node.
       if (!check?.script || out.has(s.preset)) continue;
-      out.set(s.preset, { preset: s.preset, script: check.script, timeoutSeconds: check.timeoutSeconds ?? 60, params: s.with ?? {} });
+      out.set(s.preset, { preset: s.preset, script: check.script, timeoutSeconds: check.timeoutSeconds ?? 60, params: defaultParams(preset!, s.with ?? {}) });
     }
   }
   return [...out.values()];

@@ -3,6 +3,7 @@
 // unknown opens an INFO `probe.unknown` and counts as neither. Drift gets a Run when the remediation mode,
 // the risk policy, the node (not cordoned) and the rollout (canary first, maxParallel, paused after a failure)
 // allow it; otherwise the Run waits for a person. Status is patched whatever happens.
+import { defaultParams } from '../catalog/params.js';
 import type { Logger } from 'pino';
 import type { Obj } from '../api/admission.js';
 import type { Repository } from '../api/repository.js';
@@ -174,7 +175,7 @@ export class NodeProfileReconciler {
           const auto = autoApproved(presetSpec.risk, remediation, node);
           const run = await createRun({
             runs: this.d.repos.runs, namespace: ns, preset: preset!, profile: name, state: stateName, nodeName,
-            params: state.with ?? {}, finding: findingName(nodeName, driftType, fkey), attempt: (lastRun ? attemptOf(lastRun) : 0) + 1, autoApprove: auto, now, sign: this.d.sign,
+            params: defaultParams(preset!, state.with ?? {}), finding: findingName(nodeName, driftType, fkey), attempt: (lastRun ? attemptOf(lastRun) : 0) + 1, autoApprove: auto, now, sign: this.d.sign,
           });
           if (!run) {
             // Already there (this cache was behind): look again once it has caught up.

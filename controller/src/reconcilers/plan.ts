@@ -1,6 +1,7 @@
 // The plan of a NodeProfile (stored, or proposed and never stored): per matching node and state, the verdict,
 // what would happen (nothing, a run starting on its own, a run waiting for approval, or blocked and why),
 // the preset and its risk, and the exact steps a run would execute with its params. Nothing is written.
+import { defaultParams } from '../catalog/params.js';
 import type { Obj } from '../api/admission.js';
 import { verdictFor } from './check.js';
 import type { Verdict } from './check.js';
@@ -53,12 +54,14 @@ export function planProfile(profile: Obj, nodes: Obj[], presetOf: (name: string)
         if (verdict.state !== 'drifted') return { ...base, action: 'none', why: verdict.state === 'compliant' ? 'compliant' : verdict.reason };
         const g = gateFor(spec, node, { rolloutPaused: paused, presetExists: preset !== undefined, budget, waitingForCanary: rb.canaryPending && canaryLeft <= 0, now });
         const steps = (['precheck', 'apply', 'verify', 'rollback'] as const).filter((s) => ps?.[s]).map((s) => ({ name: s, script: ps![s]!.script, ...(ps![s]!.timeoutSeconds ? { timeoutSeconds: ps![s]!.timeoutSeconds } : {}) }));
-        if (g.blocked) return { ...base, action: 'blocked', why: g.blocked, steps, params: st.with ?? {} };
+        // The params a run would get: the profile's, with the preset's defaults filled in (as at queue time).
+        const params = preset ? defaultParams(preset, st.with ?? {}) : st.with ?? {};
+        if (g.blocked) return { ...base, action: 'blocked', why: g.blocked, steps, params };
         budget -= 1;
         if (rb.canaryPending) canaryLeft -= 1;
         const auto = autoApproved(ps?.risk, spec.remediation ?? {}, node);
         const nodeRequires = (node.spec as { requireApproval?: boolean } | undefined)?.requireApproval === true;
-        return { ...base, action: auto ? 'run' : 'await-approval', why: auto ? `${ps?.risk ?? 'CONFIRM'} is within autoApproveUpTo` : nodeRequires ? 'the node requires a person\'s approval for every run' : 'needs a person\'s approval', steps, params: st.with ?? {} };
+        return { ...base, action: auto ? 'run' : 'await-approval', why: auto ? `${ps?.risk ?? 'CONFIRM'} is within autoApproveUpTo` : nodeRequires ? 'the node requires a person\'s approval for every run' : 'needs a person\'s approval', steps, params };
       }),
     })),
   };
