@@ -118,9 +118,12 @@ describe('hyprbox tui: keys against a real controller', function () {
     await t.see('db-1');
     await t.press(KEY.down, KEY.enter);
     await t.see('Describe nodes/web-1');
-    await t.see('name: web-1');
+    await t.see(/Name: +web-1/);
     await c.json('PATCH', `${NS}/nodes/web-1`, { metadata: { labels: { env: 'dev', team: 'blue' } } }, MERGE);
-    await t.see('team: blue');
+    await t.see(/Labels: +env=dev, team=blue/);
+    // Related findings come from the watch too.
+    const f = await finding();
+    await t.see(new RegExp(`${f} +ssh\\.password-auth-enabled +WARN`));
     await t.press(KEY.esc, ':', 'f', 'i', KEY.enter, '?');
     const help = await t.see('Help: Findings');
     expect(help).to.contain("approve the finding's run").and.contain('snooze the finding').and.contain("follow the run's log").and.contain('filter: text, -l key=value, ! inverts');

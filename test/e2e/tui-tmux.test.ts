@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { agentCommand } from '../lib/agent-command.js';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
 import { HYPRBOX_BIN } from '../lib/cli.js';
@@ -89,10 +90,9 @@ describe('hyprbox tui in tmux against a real controller and agent', function () 
     const tok = await api<{ status: { token: string } }>('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: 'tui-1' } } });
     await t.host.bind(process.execPath, '/usr/local/bin/node');
     await t.host.bind(repoPath(), '/opt/hyprbox');
-    agent = t.host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
-      env: { HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: tok.body.status.token, HYPRBOX_NODE_NAME: 'tui-1', HYPRBOX_CA_DATA: Buffer.from(c.controller.caCert!).toString('base64'), HYPRBOX_HEARTBEAT_INTERVAL: '2s', HYPRBOX_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    // The agent as its systemd unit starts it.
+    const agentEnv = { HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: tok.body.status.token, HYPRBOX_NODE_NAME: 'tui-1', HYPRBOX_CA_DATA: Buffer.from(c.controller.caCert!).toString('base64') };
+    agent = t.host.spawn(agentCommand('/usr/local/bin/node'), { env: { ...agentEnv, HYPRBOX_HEARTBEAT_INTERVAL: '2s', HYPRBOX_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
     await until('the node to report its metrics', async () => (await api<{ status?: { metrics?: unknown } }>('GET', `${NS}/nodes/tui-1`)).body.status?.metrics !== undefined, 60_000);
     await t.host.exec(['rm', '-f', '/etc/motd']);
     const p = await api('POST', `${NS}/nodeprofiles`, { apiVersion: API, kind: 'NodeProfile', metadata: { name: 'motd' }, spec: { nodeNames: ['tui-1'], states: [{ preset: 'motd', with: { text: TEXT } }], remediation: { mode: 'approve' } } });
@@ -110,7 +110,11 @@ describe('hyprbox tui in tmux against a real controller and agent', function () 
     expect(screen).to.match(/HyprBox ctx:\S+ ns:default user:admin \(admin\) +● live/);
     expect(screen).to.match(/nodes 1: [01] healthy {2}[01] warning {2}[01] critical/);
     expect(tmux.capture(s, true)).to.match(FG_COLOUR);
-    if (process.env.HYPRBOX_UPDATE_DOCS === '1') writeFileSync(repoPath('docs', 'tui-main.txt'), `${tmux.capture(s).trimEnd()}\n`);
+    if (process.env.HYPRBOX_UPDATE_DOCS === '1') {
+      // A few samples make the sparklines worth showing.
+      await tmux.see(s, /tui-1 .*[▁▂▃▄▅▆▇█]{4,} \d+%/, 120_000);
+      writeFileSync(repoPath('docs', 'tui-main.txt'), `${tmux.capture(s).trimEnd()}\n`);
+    }
     tmux.keys(s, ':');
     tmux.type(s, 'q');
     tmux.keys(s, 'Enter');

@@ -6,10 +6,10 @@ import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from '
 import type { WhoAmI } from '../lib/actions.js';
 import { roleIn } from '../lib/actions.js';
 import type { Client, Obj } from '../lib/client.js';
-import { toYaml, clean } from '../lib/output.js';
 import type { Resources } from '../lib/resources.js';
 import { applyConfirmed, confirmText, nodeOf, riskOf, snooze, targetRun } from './act.js';
 import { complete, parseCommand, tabComplete } from './commands.js';
+import { describeLines } from './describe.js';
 import { matches, parseFilter } from './filter.js';
 import { Header } from './Header.js';
 import { hintLine, keysOf } from './keys.js';
@@ -310,7 +310,7 @@ function body(s: Screen, a: BodyArgs) {
     case 'list':
       return <Table view={VIEWS[s.view]} rows={a.rows} cursor={a.cursor} width={a.width} height={a.height} ctx={a.ctx} colour={a.colour} />;
     case 'describe': {
-      const lines = a.selected ? toYaml(clean(a.selected)).trimEnd().split('\n') : [`${VIEWS[s.view].plural}/${s.name} is gone`];
+      const lines = a.selected ? describeLines(a.p.store, a.p.resources, s.view, a.selected, a.ctx.now) : [`${VIEWS[s.view].plural}/${s.name} is gone`];
       return <Pager title={`${VIEWS[s.view].plural}/${s.name}`} lines={lines} scroll={s.scroll} width={a.width} height={a.height} />;
     }
     case 'log':
