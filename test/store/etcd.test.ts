@@ -43,6 +43,36 @@ describe('etcd store', function () {
       await Promise.all(stores.splice(0).map((s) => s.close()));
     });
 
+    it('get() reflects every write another client made before it, also for keys it reads often (read cache)', async function () {
+      this.timeout(20_000);
+      const a = await open();
+      const b = await open();
+      const p = `/etcd-specific/${Date.now().toString(36)}-reads/`;
+      const created = await b.create(`${p}k`, 'v0');
+      if (!created.ok) throw new Error('create failed');
+      let rev = created.kv.modRevision;
+      expect((await a.get(`${p}k`))?.value).to.equal('v0');
+      for (let i = 1; i <= 30; i++) {
+        const r = await b.update(`${p}k`, `v${i}`, rev);
+        if (!r.ok) throw new Error('update failed');
+        rev = r.kv.modRevision;
+        // Written by another client and acknowledged: a's very next read must see it, however it reads.
+        const seen = await Promise.all([a.get(`${p}k`), a.get(`${p}k`), a.get(`${p}k`)]);
+        expect(seen.map((kv) => [kv?.value, kv?.modRevision, kv?.version])).to.deep.equal(seen.map(() => [`v${i}`, rev, i + 1]));
+      }
+      await b.delete(`${p}k`);
+      expect(await a.get(`${p}k`)).to.equal(undefined);
+      const again = await b.create(`${p}k`, 'new');
+      expect((await a.get(`${p}k`))?.value).to.equal('new');
+      expect((await a.get(`${p}k`))?.createRevision).to.equal(again.revision);
+      // Keys of an expiring lease, deleted by etcd itself.
+      const lease = await b.grantLease(1);
+      await b.create(`${p}leased`, 'x', { lease });
+      expect((await a.get(`${p}leased`))?.value).to.equal('x');
+      await until('the lease to expire', async () => (await b.get(`${p}leased`)) === undefined, 10_000);
+      expect(await a.get(`${p}leased`)).to.equal(undefined);
+    });
+
     it('discovers a compaction done by another client (range, watch, compactedRevision)', async function () {
       const a = await open();
       const b = await open();

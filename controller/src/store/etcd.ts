@@ -31,6 +31,7 @@
 //   revision it saw.
 import { Etcd3, isRecoverableError, EtcdLeaseInvalidError } from 'etcd3';
 import type { CallContext, IEvent, IKeyValue, IRangeRequest, IRangeResponse, ITxnResponse, IWatchResponse } from 'etcd3';
+import { EtcdReadCache } from './etcd-read-cache.js';
 import { CompactedError, MAX_CREATE_MANY } from './types.js';
 import type {
   CreateEntry,
@@ -129,12 +130,15 @@ class EtcdStore implements Store {
   private closed = false;
   private readonly watches = new Set<ActiveWatch>();
   private readonly where: string;
+  /** Serves get() of recently read keys without a range per read (see etcd-read-cache.ts). */
+  readonly reads: EtcdReadCache;
 
   constructor(
     private readonly client: Etcd3,
     endpoints: string[],
   ) {
     this.where = endpoints.join(', ');
+    this.reads = new EtcdReadCache(client, () => this.call('currentRevision', () => this.revisionNow()));
   }
 
   private error(op: string, err: unknown): Error {
@@ -210,9 +214,12 @@ class EtcdStore implements Store {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.call(`get ${key}`, () => this.client.kv.range({ key: enc(key) }));
-    const kv = res.kvs[0];
-    return kv ? toKv(kv) : undefined;
+    if (this.closed) throw new Error(`etcd store (${this.where}) is closed`);
+    return this.reads.get(key, async () => {
+      const res = await this.call(`get ${key}`, () => this.client.kv.range({ key: enc(key) }));
+      const kv = res.kvs[0];
+      return { kv: kv ? toKv(kv) : undefined, revision: Number(res.header.revision) };
+    });
   }
 
   async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
@@ -496,6 +503,7 @@ class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reads.stop();
     const stops = [...this.watches].map((w) => w.stop());
     this.watches.clear();
     // Cancelling needs etcd's acknowledgement; do not hang on an unresponsive etcd.
@@ -533,7 +541,9 @@ export async function createEtcdStore(opts: EtcdStoreOptions): Promise<Store> {
   for (;;) {
     try {
       await client.kv.range({ key: PROBE_KEY, count_only: true }, { deadline: Math.max(deadline, Date.now() + 1) });
-      return new EtcdStore(client, opts.endpoints);
+      const store = new EtcdStore(client, opts.endpoints);
+      await store.reads.start();
+      return store;
     } catch (err) {
       // Keep the first real error: later attempts may only say that etcd3's circuit breaker is open.
       firstError ??= err;
