@@ -1,10 +1,11 @@
-// A lost connection: the TUI shows a banner while the controller is down, and reconnects by itself when it
+// Without a terminal the TUI says so. A lost connection: the TUI shows a banner while the controller is down, and reconnects by itself when it
 // is back (the watches resume), with no key pressed.
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { loadConfig } from '@hyprbox/controller/config';
 import { startController } from '@hyprbox/controller/server';
 import type { RunningController } from '@hyprbox/controller/server';
+import { hyprbox } from '../lib/cli.js';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
 import { driveTui } from './tui-helpers.js';
@@ -26,6 +27,12 @@ describe('hyprbox tui: connection lost and back', function () {
     t?.stop();
     await again?.stop();
     await c?.stop();
+  });
+
+  it('refuses to start without a terminal, saying why (exit 2)', async () => {
+    const r = await hyprbox(c.kubeconfig, ['tui']);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.contain('hyprbox tui needs a terminal');
   });
 
   it('shows a banner while the controller is down and goes live again when it returns', async () => {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/base.js';
+import { CliError, EXIT } from '../lib/errors.js';
 import { VIEW_IDS } from '../tui/views.js';
 import type { ViewId } from '../tui/views.js';
 
@@ -14,6 +15,8 @@ export default class Tui extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tui);
+    // Ink reads keys in raw mode: without a terminal there is nothing to drive it with.
+    if (!process.stdin.isTTY || !process.stdout.isTTY) throw new CliError('hyprbox tui needs a terminal (stdin and stdout a TTY); use `hyprbox get -w` in scripts', EXIT.usage);
     const client = this.connect(flags);
     const resources = await this.resources(client);
     // Loaded only here: the other commands never pay for React and Ink.
