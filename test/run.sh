@@ -23,6 +23,8 @@ need_pkg zstd zstd
 need_pkg ip iproute2
 # Every script of every preset passes shellcheck (test/e2e/presets-catalog.test.ts).
 need_pkg shellcheck shellcheck
+# The TUI end-to-end test drives `hyprbox tui` in tmux, as a person would.
+need_pkg tmux tmux
 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node.js >= 20.19 is required (found "+process.version+")"); process.exit(1) }'
 
