@@ -2,20 +2,19 @@ import { Args, Flags } from '@oclif/core';
 import { redactString } from '@hyprbox/crds';
 import { BaseCommand } from '../lib/base.js';
 import { GROUP_PATH, statusError } from '../lib/client.js';
-import { CliError, EXIT } from '../lib/errors.js';
+import { runFor } from '../lib/decide.js';
 
 export default class Logs extends BaseCommand {
   static override summary = "Print a run's output (steps, exit codes); -f follows it until the run finishes";
-  static override examples = ['hyprbox logs run/db-servers-db-1-1a2b3c-1 -n acme', 'hyprbox logs run/db-servers-db-1-1a2b3c-1 -f'];
-  static override args = { run: Args.string({ description: 'run/<name> (or the run name)', required: true }) };
+  static override examples = ['hyprbox logs run/db-servers-db-1-1a2b3c-1 -n acme', 'hyprbox logs finding/db-1-7f3e2a90c1d4 -f'];
+  static override args = { run: Args.string({ description: 'run/<name>, a run name, or finding/<name> (the run of that finding)', required: true }) };
   static override flags = { follow: Flags.boolean({ char: 'f', description: 'keep printing until the run finishes' }) };
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Logs);
-    const m = /^(?:(?:runs?|ru)\/)?([^/]+)$/.exec(args.run);
-    if (!m) throw new CliError(`"${args.run}": name a run as run/<name>`, EXIT.usage);
     const client = this.connect(flags);
-    const path = `${GROUP_PATH}/namespaces/${encodeURIComponent(this.conn!.namespace)}/runs/${encodeURIComponent(m[1]!)}/log`;
+    const name = args.run.includes('/') ? (await runFor(client, this.conn!.namespace, args.run)).metadata.name! : args.run;
+    const path = `${GROUP_PATH}/namespaces/${encodeURIComponent(this.conn!.namespace)}/runs/${encodeURIComponent(name)}/log`;
     const res = await client.open('GET', path, { accept: 'text/plain', query: flags.follow ? { follow: 'true' } : {} });
     if ((res.statusCode ?? 0) >= 300) {
       const chunks: Buffer[] = [];
@@ -40,6 +39,6 @@ export default class Logs extends BaseCommand {
       text += rest;
       if (!this.jsonEnabled()) process.stdout.write(`${rest}\n`);
     }
-    return { run: m[1], log: text };
+    return { run: name, log: text };
   }
 }

@@ -49,13 +49,15 @@ export default class Up extends Command {
       '',
     ];
     process.stdout.write(lines.join('\n'));
+    let stopping = false;
+    s.agent?.once('exit', (code) => {
+      if (!stopping) process.stderr.write(`the agent exited (code ${code}); see ${s.logs.agent}\n`);
+    });
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
-      s.agent?.once('exit', (code) => {
-        process.stderr.write(`the agent exited (code ${code}); see ${s.logs.agent}\n`);
-      });
     });
+    stopping = true;
     process.stdout.write('stopping...\n');
     await s.stop();
     process.stdout.write('stopped.\n');
