@@ -30,13 +30,13 @@ class Tmux {
     return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
   }
 
-  /** Starts `hyprbox tui` in a new 120x40 session; `env` is the whole environment of the command. */
-  start(env: Record<string, string>, args: string[] = []): string {
+  /** Starts `hyprbox tui` in a new session (120x40 unless said); `env` is the whole environment of the command. */
+  start(env: Record<string, string>, args: string[] = [], size = { columns: 120, rows: 40 }): string {
     const name = `tui-${++this.sessions}`;
     const vars = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
     // `sleep` keeps the pane (and what it printed) after the TUI exits, so a crash can be read.
     const cmd = `env -i ${vars.join(' ')} ${shellQuote(process.execPath)} ${shellQuote(HYPRBOX_BIN)} tui ${args.join(' ')}; echo "[exited $?]"; sleep 600`;
-    this.tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '40', cmd);
+    this.tmux('new-session', '-d', '-s', name, '-x', String(size.columns), '-y', String(size.rows), cmd);
     return name;
   }
 
@@ -142,12 +142,20 @@ describe('hyprbox tui in tmux against a real controller and agent', function () 
     await tmux.see(s, /> \S+ +Resolved +tui-1/, 120_000);
   });
 
-  it('prints no colour with NO_COLOR', async () => {
-    const s = tmux.start(env({ NO_COLOR: '1' }));
-    await tmux.see(s, /tui-1 +\S+ +True/);
+  it('fits 80x24 and prints no colour with NO_COLOR', async () => {
+    const s = tmux.start(env({ NO_COLOR: '1' }), ['--view', 'findings'], { columns: 80, rows: 24 });
+    await tmux.see(s, / +Resolved +tui-1 .*drift\.motd/);
+    await tmux.see(s, '● live');
     const raw = tmux.capture(s, true);
     expect(raw).not.to.match(FG_COLOUR);
+    // Nothing wrapped or scrolled away: the header is on the first line, the key hints on the 23rd.
+    const lines = tmux.capture(s).split('\n');
+    expect(lines[0], JSON.stringify(lines.slice(0, 2))).to.match(/^HyprBox ctx:\S+ ns:default user:admin \(admin\) +● live$/);
+    expect(lines[22]).to.match(/^<↑↓>move <\/>filter <enter>describe <l>log <a>approve/);
+    tmux.keys(s, ':');
+    tmux.type(s, 'no');
+    tmux.keys(s, 'Enter');
     // The selection still shows without colour.
-    expect(raw).to.contain('> tui-1');
+    expect(await tmux.see(s, /> tui-1 +\S+ +True/)).to.contain('Nodes (1)');
   });
 });
