@@ -93,14 +93,15 @@ describe('watch fan-out', function () {
 });
 
 describe('watch Outbox', () => {
-  it('writes the lines queued in one event-loop turn as one write, and nothing after close()', async () => {
+  it('writes the lines queued in one event-loop turn as one chunk in one socket write, and nothing after close()', async () => {
     const writes: string[] = [];
     let afterClose: Outbox | undefined;
     const server = createServer((_req, res) => {
-      const write = res.write.bind(res);
-      res.write = ((chunk: Buffer) => (writes.push(chunk.toString()), write(chunk))) as typeof res.write;
-      const out = new Outbox(res as unknown as Response, 1 << 20, () => undefined);
       res.writeHead(200);
+      const socket = res.socket!;
+      const write = socket.write.bind(socket);
+      socket.write = ((chunk: Buffer | string, ...rest: never[]) => (writes.push(chunk.toString()), write(chunk, ...rest))) as typeof socket.write;
+      const out = new Outbox(res as unknown as Response, 1 << 20, () => undefined);
       out.add(Buffer.from('a\n'));
       out.add(Buffer.from('b\n'));
       out.add(Buffer.from('c\n'));
@@ -118,7 +119,9 @@ describe('watch Outbox', () => {
       const { port } = server.address() as AddressInfo;
       const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
       expect(body).to.equal('a\nb\nc\n');
-      expect(writes).to.deep.equal(['a\nb\nc\n']);
+      // The headers, then the three lines as one chunk, then the last chunk from res.end().
+      const bodyWrites = writes.filter((w) => !w.startsWith('HTTP/1.1') && w !== '');
+      expect(bodyWrites).to.deep.equal(['6\r\na\nb\nc\n\r\n', '0\r\n\r\n']);
       expect(afterClose).to.not.equal(undefined);
     } finally {
       server.close();

@@ -2,7 +2,26 @@
 // write when the turn ends (setImmediate, after the I/O callbacks of the turn). With many watchers, each
 // write is a system call that also wakes a reader, so when writes come faster than the loop turns (a busy
 // controller), several events share one call instead of one call per event per watcher.
+//
+// A watch response is chunked (HTTP/1.1), and once its headers are out, each flush is one chunk written to
+// the socket directly: `<size>\r\n<lines>\r\n`. An event line shared by many watchers (the watch cache
+// encodes it once) is framed once too, so delivering it costs each watcher one socket write of the same
+// Buffer, without the response object's per-write bookkeeping. res.end() still writes the final chunk.
+import type { Socket } from 'node:net';
 import type { Response } from 'express';
+
+/** Chunks framing a shared line, made once per line. */
+const framed = new WeakMap<Buffer, Buffer>();
+const CRLF = Buffer.from('\r\n');
+const frame = (data: Buffer): Buffer => Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, CRLF]);
+function chunkOf(line: Buffer): Buffer {
+  let f = framed.get(line);
+  if (!f) {
+    f = frame(line);
+    framed.set(line, f);
+  }
+  return f;
+}
 
 const dirty = new Set<Outbox>();
 let scheduled = false;
@@ -17,6 +36,7 @@ function flushAll(): void {
 export class Outbox {
   private pending: Buffer[] = [];
   private closed = false;
+  private headersFlushed = false;
 
   constructor(
     private readonly res: Response,
@@ -40,10 +60,33 @@ export class Outbox {
   flush(): void {
     dirty.delete(this);
     if (this.closed || this.pending.length === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    const one = this.pending.length === 1 ? this.pending[0]! : undefined;
+    const data = one ?? Buffer.concat(this.pending);
     this.pending = [];
-    this.res.write(data);
-    if (this.res.writableLength > this.maxBufferedBytes) this.overflow();
+    const socket = this.directSocket();
+    if (socket) {
+      socket.write(one ? chunkOf(one) : frame(data));
+      if (socket.writableLength > this.maxBufferedBytes) this.overflow();
+    } else {
+      this.res.write(data);
+      if (this.res.writableLength > this.maxBufferedBytes) this.overflow();
+    }
+  }
+
+  /**
+   * The socket, when chunks may be written to it directly: the response is chunked, its headers are on the
+   * socket, and nothing of the response's own is queued ahead (its writableLength counts the socket's too).
+   */
+  private directSocket(): Socket | undefined {
+    const res = this.res as Response & { chunkedEncoding?: boolean };
+    const socket = res.socket;
+    if (!socket || socket.destroyed) return undefined;
+    if (!this.headersFlushed) {
+      res.flushHeaders();
+      this.headersFlushed = true;
+    }
+    if (res.chunkedEncoding !== true || res.writableLength !== socket.writableLength) return undefined;
+    return socket;
   }
 
   /** Drops whatever is still queued; nothing is written any more. */
