@@ -7,9 +7,10 @@
 // unattended-upgrades package turns itself on when installed, debootstrap leaves root locked, and server-light
 // does not touch sshd (ssh-hardening does) or install auditd. This test pins those exact lists instead of the
 // seed's thresholds (which it would fail), so any change in what is found or resolved shows up here.
-import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import type { Finding, Run } from '@hyprbox/crds';
+import { startAgentInHost } from '../lib/agent.js';
+import type { AgentInHost } from '../lib/agent.js';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
 import { repoPath } from '../lib/paths.js';
@@ -27,7 +28,7 @@ describe('seed success metric: server-light on a fresh Debian host, through the 
   this.timeout(300_000);
   const t = useTestHost({ network: true, services: true, sys: true, name: NODE, packages: [...PRESET_PACKAGES] });
   let c: TestController;
-  let agent: ChildProcess | undefined;
+  let agent: AgentInHost | undefined;
   const scannerFindings = async (): Promise<Finding[]> =>
     (await c.json<{ items: Finding[] }>('GET', `${NS}/findings`)).body.items.filter((f) => f.spec.nodeName === NODE && f.spec.source === 'scanner');
   const open = (fs: Finding[]): string[] => fs.filter((f) => f.status?.phase !== 'Resolved').map((f) => `${f.spec.type} ${f.spec.key}`).sort();
@@ -35,25 +36,11 @@ describe('seed success metric: server-light on a fresh Debian host, through the 
   before(async function () {
     this.timeout(30 * 60_000);
     c = await startTestController('sqlite', ['--listen', `${t.host.hostAddress}:0`, '--presets-dir', repoPath('presets')]);
-    const tok = await c.json<{ status: { token: string } }>('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: NODE } } });
     expect((await t.host.exec(['ssh-keygen', '-A'])).code).to.equal(0);
-    await t.host.bind(process.execPath, '/usr/local/bin/node');
-    await t.host.bind(repoPath(), '/opt/hyprbox');
-    agent = t.host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
-      env: {
-        HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: tok.body.status.token, HYPRBOX_NODE_NAME: NODE,
-        HYPRBOX_CA_DATA: Buffer.from(c.controller.caCert!).toString('base64'), HYPRBOX_SCAN_INTERVAL: '3s', HYPRBOX_HEARTBEAT_INTERVAL: '2s',
-        HYPRBOX_LOG_LEVEL: process.env.HYPRBOX_TEST_LOG ?? 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    agent = await startAgentInHost(t.host, c, { nodeName: NODE, env: { HYPRBOX_SCAN_INTERVAL: '3s', HYPRBOX_HEARTBEAT_INTERVAL: '2s' } });
   });
   after(async () => {
-    if (agent && agent.exitCode === null && agent.signalCode === null) {
-      const gone = new Promise((r) => agent!.once('exit', r));
-      agent.kill('SIGKILL');
-      await gone;
-    }
+    await agent?.stop();
     await c?.stop();
   });
 

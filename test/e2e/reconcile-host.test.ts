@@ -1,16 +1,16 @@
 // The loop end to end on a Debian test host: a NodeProfile's drift opens a finding, an auto-approved SAFE run
 // fixes it and the finding resolves; a CONFIRM run waits for a person; a DANGEROUS run never starts
 // unapproved; a verify failure rolls back and pauses the rollout; a cordoned node gets findings but no runs.
-import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { loadConfig } from '@hyprbox/controller/config';
 import { startController } from '@hyprbox/controller/server';
 import type { RunningController } from '@hyprbox/controller/server';
 import type { Finding, NodeProfile, Run } from '@hyprbox/crds';
+import { startAgentInHost } from '../lib/agent.js';
+import type { AgentInHost } from '../lib/agent.js';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
-import { repoPath } from '../lib/paths.js';
 import { useTestHost } from '../lib/testhost.js';
 import { until } from '../lib/wait.js';
 
@@ -36,7 +36,7 @@ describe('the reconcile loop on a Debian test host', function () {
   this.timeout(240_000);
   const t = useTestHost({ network: true, name: 'rh-1' });
   let c: TestController;
-  let agent: ChildProcess | undefined;
+  let agent: AgentInHost | undefined;
   let current: RunningController | undefined;
   let n = 0;
 
@@ -78,20 +78,14 @@ describe('the reconcile loop on a Debian test host', function () {
       },
     };
     expect((await api('POST', `${G}/presets`, motd)).status).to.equal(201);
-    const tok = await api<{ status: { token: string } }>('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: 'rh-1' } } });
-    await t.host.bind(process.execPath, '/usr/local/bin/node');
-    await t.host.bind(repoPath(), '/opt/hyprbox');
-    agent = t.host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
-      env: { HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: tok.body.status.token, HYPRBOX_NODE_NAME: 'rh-1', HYPRBOX_CA_DATA: Buffer.from(c.controller.caCert!).toString('base64'), HYPRBOX_HEARTBEAT_INTERVAL: '2s', HYPRBOX_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    agent = await startAgentInHost(t.host, c, { nodeName: 'rh-1', env: { HYPRBOX_HEARTBEAT_INTERVAL: '2s' } });
     await until('the node to report sshd', async () => {
       const node = await api<{ status?: { probes?: Record<string, { value?: unknown }> } }>('GET', `${NS}/nodes/rh-1`);
       return node.body.status?.probes?.['sshd.passwordAuthentication']?.value === 'yes';
     }, 60_000);
   });
   after(async () => {
-    agent?.kill('SIGKILL');
+    await agent?.stop();
     await current?.stop();
     await c?.stop();
   });

@@ -3,16 +3,16 @@
 // file in /etc, an expiring and an unreadable certificate, sudo without a password) shows them as Findings
 // with the right keys and severities and the recommendation from a preset's resolves; a Finding is not
 // rewritten on every scan; fixing a problem inside the host resolves its Finding at the next scan.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { findingName } from '@hyprbox/crds';
 import type { Finding, Node } from '@hyprbox/crds';
+import { startAgentInHost } from '../lib/agent.js';
+import type { AgentInHost } from '../lib/agent.js';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
-import { repoPath } from '../lib/paths.js';
 import { useTestHost } from '../lib/testhost.js';
 import { until } from '../lib/wait.js';
 import { makeCertPem } from '../agent/certs.js';
@@ -27,7 +27,7 @@ describe('scanners in a Debian test host', function () {
   this.timeout(180_000);
   const t = useTestHost({ network: true, name: NODE });
   let c: TestController;
-  let agent: ChildProcess | undefined;
+  let agent: AgentInHost | undefined;
   const emptyCatalog = mkdtempSync(join(tmpdir(), 'hyprbox-no-presets-'));
 
   const finding = async (type: string, key: string): Promise<Finding | undefined> => {
@@ -43,7 +43,6 @@ describe('scanners in a Debian test host', function () {
     c = await startTestController('sqlite', ['--listen', `${host.hostAddress}:0`, '--presets-dir', emptyCatalog]);
     const preset = (name: string, resolves: string[]) => c.json('POST', `${G}/presets`, { apiVersion: API, kind: 'Preset', metadata: { name }, spec: { apply: { script: 'true' }, resolves } });
     expect((await preset('test-ssh-fix', ['ssh.password-auth-enabled'])).status).to.equal(201);
-    const tok = await c.json<{ status: { token: string } }>('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { node: { namespace: 'default', name: NODE } } });
     // The problems, made inside the host before the agent starts.
     host.writeFile('/etc/ssh/sshd_config.d/50-test.conf', 'PasswordAuthentication yes\n');
     host.writeFile('/etc/hb-open.conf', 'anyone may write this\n');
@@ -51,27 +50,10 @@ describe('scanners in a Debian test host', function () {
     host.writeFile('/etc/ssl/hb/site.crt', await makeCertPem('site.test', new Date(Date.now() + 3 * DAY + 3_600_000)));
     host.writeFile('/etc/ssl/hb/broken.crt', 'not a certificate\n');
     host.writeFile('/etc/sudoers.d/90-deploy', 'deploy ALL=(ALL) NOPASSWD:ALL\n', 0o440);
-    await host.bind(process.execPath, '/usr/local/bin/node');
-    await host.bind(repoPath(), '/opt/hyprbox');
-    agent = host.spawn(['/usr/local/bin/node', '/opt/hyprbox/agent/dist/src/main.js'], {
-      env: {
-        HYPRBOX_API_URL: c.url,
-        HYPRBOX_NODE_TOKEN: tok.body.status.token,
-        HYPRBOX_NODE_NAME: NODE,
-        HYPRBOX_CA_DATA: Buffer.from(c.controller.caCert!).toString('base64'),
-        HYPRBOX_SCAN_INTERVAL: '2s',
-        HYPRBOX_TLS_PATHS: '/etc/ssl/hb/*.crt',
-        HYPRBOX_LOG_LEVEL: process.env.HYPRBOX_TEST_LOG ?? 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    agent = await startAgentInHost(host, c, { nodeName: NODE, env: { HYPRBOX_SCAN_INTERVAL: '2s', HYPRBOX_TLS_PATHS: '/etc/ssl/hb/*.crt' } });
   });
   after(async () => {
-    if (agent && agent.exitCode === null && agent.signalCode === null) {
-      const gone = new Promise((r) => agent!.once('exit', r));
-      agent.kill('SIGKILL');
-      await gone;
-    }
+    await agent?.stop();
     await c?.stop();
     rmSync(emptyCatalog, { recursive: true, force: true });
   });
