@@ -12,6 +12,8 @@ import type { KeyValue } from './types.js';
 const MAX_KEYS = 10_000;
 /** How long a read waits for the watch to catch up before it reads etcd instead. */
 const CATCH_UP_MS = 2_000;
+/** Revision requests on their way at once. */
+const MAX_REVISION_REQUESTS = 4;
 /** After the keyspace watch broke, how long until it is opened again. */
 const RETRY_MS = 1_000;
 
@@ -27,9 +29,9 @@ export class EtcdReadCache {
   private waiters: Waiter[] = [];
   private watcher: Watcher | undefined;
   private stopped = false;
-  /** Reads waiting for the next revision request, and whether one is on its way. */
+  /** Reads waiting for the next revision request, and how many requests are on their way. */
   private revisionQueue: Array<{ resolve(rev: number): void; reject(err: unknown): void }> = [];
-  private revisionInFlight = false;
+  private revisionsInFlight = 0;
 
   constructor(
     private readonly client: Etcd3,
@@ -94,23 +96,26 @@ export class EtcdReadCache {
     for (const x of waiting) x.resolve(false);
   }
 
-  /** The current revision, from a request sent after this call (several callers share one). */
+  /**
+   * The current revision, from a request sent after this call. Callers share requests: a few may be on
+   * their way at once (so a read seldom waits two round trips); past that, reads queue for the next one.
+   */
   private freshRevision(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.revisionQueue.push({ resolve, reject });
-      if (!this.revisionInFlight) this.requestRevision();
+      if (this.revisionsInFlight < MAX_REVISION_REQUESTS) this.requestRevision();
     });
   }
 
   private requestRevision(): void {
     const batch = this.revisionQueue;
     this.revisionQueue = [];
-    this.revisionInFlight = true;
+    this.revisionsInFlight++;
     this.revisionNow().then(
       (rev) => batch.forEach((b) => b.resolve(rev)),
       (err: unknown) => batch.forEach((b) => b.reject(err)),
     ).finally(() => {
-      this.revisionInFlight = false;
+      this.revisionsInFlight--;
       if (this.revisionQueue.length) this.requestRevision();
     });
   }
