@@ -46,6 +46,8 @@ export interface NodeProfileDeps {
 }
 
 const FINAL = new Set(['Succeeded', 'Failed', 'Cancelled', 'RolledBack']);
+/** status.nodes lists at most this many nodes: every status write carries the whole list (91 KiB at 1,000). */
+export const STATUS_NODES_MAX = 100;
 /** Annotation a person sets (e.g. `hyprbox rollout resume`) to resume a paused rollout. */
 export const RESUME_ANNOTATION = 'hyprbox.io/rollout-resumed-at';
 
@@ -192,7 +194,7 @@ export class NodeProfileReconciler {
         // The CRD's enum is capitalised (Compliant, Drifted, ...); the counters keep the lower-case keys.
         perNode.push({ name: nodeName, state: `${worst[0]!.toUpperCase()}${worst.slice(1)}` as NodeStateName, message: msg.slice(0, 1024) });
       }
-      Object.assign(status, { matched: nodes.length, ...counts, nodes: perNode, health: counts.failed || counts.drifted ? 'critical' : counts.unknown || counts.remediating ? 'warning' : 'healthy' });
+      Object.assign(status, { matched: nodes.length, ...counts, ...listedNodes(perNode), health: counts.failed || counts.drifted ? 'critical' : counts.unknown || counts.remediating ? 'warning' : 'healthy' });
       const wasPaused = ((profile.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((x) => x.type === 'Stalled' && x.status === 'True');
       if (paused) setCondition(status, 'Stalled', 'True', 'RolloutPaused', 'a run failed: the rollout is paused until a person resumes it', gen, now);
       else setCondition(status, 'Stalled', 'False', 'Progressing', 'the rollout is not paused', gen, now);
@@ -287,6 +289,14 @@ export function rolloutBudget(spec: ProfileSpec, runs: Obj[], verified: (run: Ob
 }
 
 export const phaseOf = (r: Obj): string => (r.status as { phase?: string } | undefined)?.phase ?? 'Pending';
+
+/** status.nodes: the nodes that need a look (not Compliant) first, both groups by name, cut at STATUS_NODES_MAX;
+ * nodesOmitted counts the rest (the counts above cover every node). */
+export function listedNodes<T extends { state: string }>(perNode: T[]): { nodes: T[]; nodesOmitted?: number } {
+  const ordered = [...perNode.filter((n) => n.state !== 'Compliant'), ...perNode.filter((n) => n.state === 'Compliant')];
+  const nodes = ordered.slice(0, STATUS_NODES_MAX);
+  return ordered.length > nodes.length ? { nodes, nodesOmitted: ordered.length - nodes.length } : { nodes };
+}
 
 const ORDER: NodeState[] = ['compliant', 'unknown', 'remediating', 'drifted', 'failed'];
 const rank = (a: NodeState, b: NodeState): NodeState => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a);

@@ -631,8 +631,10 @@ export interface NodeProfileStatus {
   remediating?: number;
   /** Number of matched nodes whose last run failed. */
   failed?: number;
-  /** Per-node state of the profile. */
+  /** Per-node state of the profile, at most 100 entries (every status write carries the whole list). Nodes that are not Compliant come first, then Compliant ones, each group by name. The counts above always cover every matched node; nodesOmitted says how many were left out of this list. */
   nodes?: NodeProfileStatusNode[];
+  /** Number of matched nodes left out of nodes (which lists at most 100); absent when every matched node is listed. */
+  nodesOmitted?: number;
   /** Health bucket of the profile (never a numeric score). */
   health?: NodeProfileStatusHealth;
 }
