@@ -1,25 +1,24 @@
 // `hyprbox tui`: the screen stack, the modes of the keyboard, and the layout (header, body, prompt and
 // hints). Everything shown comes from the LiveStore's watches; keys that change things go through act.ts.
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { Box, Text, useApp, useInput } from 'ink';
 import type { Key } from 'ink';
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useState, useSyncExternalStore } from 'react';
 import type { WhoAmI } from '../lib/actions.js';
 import { roleIn } from '../lib/actions.js';
 import type { Client, Obj } from '../lib/client.js';
 import type { Resources } from '../lib/resources.js';
-import { applyConfirmed, confirmText, nodeOf, riskOf, snooze, targetRun } from './act.js';
-import { complete, parseCommand, tabComplete } from './commands.js';
-import { describeLines } from './describe.js';
+import { applyConfirmed, nodeOf, riskOf, snooze, targetRun } from './act.js';
+import { body, openSeveritiesOf, promptLine, title } from './Body.js';
+import { parseCommand, tabComplete } from './commands.js';
 import { matches, parseFilter } from './filter.js';
 import { Header } from './Header.js';
+import { useClock, useRefState, useSize } from './hooks.js';
 import { hintLine, keysOf } from './keys.js';
 import type { LiveStore } from './live.js';
-import { LogView } from './LogView.js';
-import { Pager } from './Pager.js';
 import type { Flash, Mode, Screen } from './screens.js';
 import { listScreen, viewOf } from './screens.js';
 import { colourOn, fit } from './style.js';
-import { Table, rowText } from './Table.js';
+import { rowText } from './Table.js';
 import { VIEWS, nodeHealth, sortRows } from './views.js';
 import type { RowContext, ViewId } from './views.js';
 
@@ -39,39 +38,6 @@ export interface TuiProps {
 
 /** operator and admin may change things; a viewer (or someone with no role here) only reads. */
 export const mayChange = (me: WhoAmI | undefined, ns: string): boolean => !me || ['operator', 'admin'].includes(roleIn(me, ns) ?? '');
-
-function useSize(fixed?: { columns: number; rows: number }): { columns: number; rows: number } {
-  const { stdout } = useStdout();
-  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
-  const [size, setSize] = useState(read);
-  useEffect(() => {
-    const on = () => setSize(read());
-    stdout.on('resize', on);
-    return () => void stdout.off('resize', on);
-  }, [stdout]);
-  return fixed ?? size;
-}
-
-/** Ages and durations move on once a second; the data itself only changes through the watches. */
-function useClock(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  return now;
-}
-
-/** State the key handler reads at once: keys can arrive faster than Ink renders, so closures go stale. */
-function useRefState<T>(init: T): [T, (next: T | ((old: T) => T)) => void, () => T] {
-  const ref = useRef(init);
-  const [value, setValue] = useState(init);
-  const set = useCallback((next: T | ((old: T) => T)) => {
-    ref.current = typeof next === 'function' ? (next as (old: T) => T)(ref.current) : next;
-    setValue(ref.current);
-  }, []);
-  return [value, set, useCallback(() => ref.current, [])];
-}
 
 export function App(p: TuiProps) {
   const { exit } = useApp();
@@ -252,73 +218,4 @@ export function App(p: TuiProps) {
       </Text>
     </Box>
   );
-}
-
-/** Open findings' severities by node, for the health buckets. */
-function openSeveritiesOf(findings: Obj[]): (node: string) => string[] {
-  const by = new Map<string, string[]>();
-  for (const f of findings) {
-    const phase = (f.status as { phase?: string } | undefined)?.phase ?? 'Open';
-    if (phase === 'Resolved' || phase === 'Snoozed') continue;
-    const { nodeName, severity } = (f.spec ?? {}) as { nodeName?: string; severity?: string };
-    if (nodeName && severity) by.set(nodeName, [...(by.get(nodeName) ?? []), severity]);
-  }
-  return (node) => by.get(node) ?? [];
-}
-
-function title(s: Screen, shown: number, all: number): string {
-  if (s.type === 'list') return `${VIEWS[s.view].title} (${shown === all ? all : `${shown}/${all}`})${s.filter ? ` /${s.filter}` : ''}`;
-  if (s.type === 'describe') return `Describe ${VIEWS[s.view].plural}/${s.name}`;
-  if (s.type === 'log') return `Log run/${s.run}`;
-  return `Help: ${title(s.of, shown, all)}`;
-}
-
-function promptLine(m: Mode): string | undefined {
-  switch (m.type) {
-    case 'command': {
-      const more = complete(m.text);
-      return `:${m.text}█${more.length > 1 ? `  ${more.join(' ')}` : ''}`;
-    }
-    case 'filter':
-      return `/${m.text}█`;
-    case 'namespace':
-      return `namespace: ${m.text}█ (Tab completes)`;
-    case 'snooze':
-      return `snooze ${m.finding} for: ${m.text}█ (e.g. 12h, 7d, 2w)`;
-    case 'confirm':
-      return confirmText(m.action, m.run, m.typed);
-    default:
-      return undefined;
-  }
-}
-
-interface BodyArgs {
-  p: TuiProps;
-  ns: string;
-  rows: Obj[];
-  cursor: number;
-  ctx: RowContext;
-  width: number;
-  height: number;
-  colour: boolean;
-  canChange: boolean;
-  selected: Obj | undefined;
-}
-
-function body(s: Screen, a: BodyArgs) {
-  switch (s.type) {
-    case 'list':
-      return <Table view={VIEWS[s.view]} rows={a.rows} cursor={a.cursor} width={a.width} height={a.height} ctx={a.ctx} colour={a.colour} />;
-    case 'describe': {
-      const lines = a.selected ? describeLines(a.p.store, a.p.resources, s.view, a.selected, a.ctx.now) : [`${VIEWS[s.view].plural}/${s.name} is gone`];
-      return <Pager title={`${VIEWS[s.view].plural}/${s.name}`} lines={lines} scroll={s.scroll} width={a.width} height={a.height} />;
-    }
-    case 'log':
-      return <LogView client={a.p.client} namespace={a.ns} run={s.run} phase={(a.p.store.get('runs', s.run)?.status as { phase?: string } | undefined)?.phase ?? 'Pending'} scroll={s.scroll} width={a.width} height={a.height} />;
-    case 'help': {
-      const keys = keysOf(s.of, a.canChange);
-      const lines = [...keys.map((k) => `${k.key.padEnd(14)} ${k.what}`), '', a.canChange ? '' : 'read-only: your role here is viewer, so approve, reject and snooze are hidden.'];
-      return <Pager title="Keys" lines={lines} scroll={0} width={a.width} height={a.height} />;
-    }
-  }
 }
