@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { agentCommand } from '@hyprbox/e2e/lib/agent-command';
+import { agentCommand, agentEnvironment } from '@hyprbox/e2e/lib/agent-command';
 import { startTestController } from '@hyprbox/e2e/lib/controller';
 import type { TestController } from '@hyprbox/e2e/lib/controller';
 import { REPO_ROOT } from '@hyprbox/e2e/lib/paths';
@@ -320,7 +320,7 @@ async function main(): Promise<number> {
     };
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
     progress('starting hyprnode and the bare node process in the host');
-    agent = host.spawn(agentArgv, { env, stdio });
+    agent = host.spawn(agentArgv, { env: { ...agentEnvironment(), ...env }, stdio });
     agentLog = tail(agent);
     bare = host.spawn(['/usr/local/bin/node', '-e', BARE_SCRIPT], { env, stdio });
     tail(bare);
@@ -379,7 +379,7 @@ async function main(): Promise<number> {
     const out = [
       '',
       `hyprnode benchmark — the real agent in a Debian bookworm test host (chroot + own network namespace), controller over TLS on a veth pair`,
-      `agent command (the unit's ExecStart): ${agentArgv.join(' ')}`,
+      `agent command (the unit's ExecStart): ${agentArgv.join(' ')}${Object.keys(agentEnvironment()).length ? `; the unit's Environment=: ${Object.entries(agentEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`,
       `agent settings: defaults (HYPRBOX_HEARTBEAT_INTERVAL=10s, HYPRBOX_SCAN_INTERVAL=15m, HYPRBOX_STATUS_INTERVAL=5m), log level warn`,
       '',
       `(a) idle, ${IDLE_MS / 1000} s sampled every ${SAMPLE_MS / 1000} s after a ${WARMUP_MS / 1000} s warm-up (both processes over the same seconds; CPU = utime+stime, CLK_TCK ${CLK_TCK})`,

@@ -1,5 +1,7 @@
 #!/usr/bin/env -S node --lite-mode --no-expose-wasm --max-semi-space-size=1
 // hyprnode: the HyprBox host agent.
+// First: keeps a dependency's unused module from loading (memory; see the file).
+import './lazy-deps.js';
 import { pino } from 'pino';
 import { loggerOptions } from '@hyprbox/crds';
 import { AgentConfigError, loadAgentConfig } from './config.js';

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { stepCommand } from '@hyprbox/agent/runner/step';
 import { startTestController } from '../lib/controller.js';
 import { makeCertPem } from './certs.js';
 import type { TestController } from '../lib/controller.js';
+import { repoPath } from '../lib/paths.js';
 import { until } from '../lib/wait.js';
 
 describe('agent units', () => {
@@ -95,6 +97,22 @@ describe('agent units', () => {
     expect(b.pinKey('-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n')).to.equal('same');
     expect(b.pinKey('-----BEGIN PUBLIC KEY-----\nBBB\n-----END PUBLIC KEY-----\n')).to.equal('different');
     expect(readFileSync(join(stateDir, 'signing-key.pem'), 'utf8')).to.contain('AAA');
+  });
+
+  it('does not load whatwg-url (node-fetch\'s unused fallback) with client-node, yet a real user of it gets it', () => {
+    // A fresh process: what the agent's modules load, with lazy-deps first as in main.js.
+    const script = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(repoPath('agent', 'dist', 'src', 'lazy-deps.js'))});
+      const { Kube } = await import(${JSON.stringify(repoPath('agent', 'dist', 'src', 'kube.js'))});
+      new Kube({ apiUrl: 'https://127.0.0.1:1', token: 't' }).watch();
+      const req = createRequire(createRequire(import.meta.url).resolve('node-fetch'));
+      const tr46 = () => Object.keys(req.cache).some((k) => k.includes('/tr46/'));
+      const before = tr46();
+      const url = new (req('whatwg-url').URL)('https://example.com/a/../b').href;
+      console.log(JSON.stringify({ before, after: tr46(), url }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoPath('agent'), encoding: 'utf8' });
+    expect(JSON.parse(out)).to.deep.equal({ before: false, after: true, url: 'https://example.com/b' });
   });
 
   describe('the command a step runs as', () => {

@@ -9,7 +9,7 @@ import { loadConfig } from '@hyprbox/controller/config';
 import { startController } from '@hyprbox/controller/server';
 import type { RunningController } from '@hyprbox/controller/server';
 import type { Node, Run } from '@hyprbox/crds';
-import { agentCommand } from '../lib/agent-command.js';
+import { agentCommand, agentEnvironment } from '../lib/agent-command.js';
 import { startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
 import { repoPath } from '../lib/paths.js';
@@ -41,6 +41,7 @@ describe('hyprnode in a Debian test host', function () {
   function startAgent(stateDir = '/var/lib/hyprnode'): ChildProcess {
     const child = t.host.spawn(agentCommand('/usr/local/bin/node'), {
       env: {
+        ...agentEnvironment(),
         HYPRBOX_API_URL: c.url,
         HYPRBOX_NODE_TOKEN: token,
         HYPRBOX_NODE_NAME: 'th-1',
@@ -252,7 +253,7 @@ describe('hyprnode in a Debian test host', function () {
 
   it('logs a clear line, and keeps retrying, when its token is refused', async () => {
     const child = t.host.spawn(agentCommand('/usr/local/bin/node'), {
-      env: { HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: `hbx_aaaaaaaaaaaa_${'A'.repeat(43)}`, HYPRBOX_NODE_NAME: 'th-1', HYPRBOX_CA_DATA: caData, HYPRBOX_STATE_DIR: '/var/lib/hyprnode-bad', HYPRBOX_LOG_LEVEL: 'warn' },
+      env: { ...agentEnvironment(), HYPRBOX_API_URL: c.url, HYPRBOX_NODE_TOKEN: `hbx_aaaaaaaaaaaa_${'A'.repeat(43)}`, HYPRBOX_NODE_NAME: 'th-1', HYPRBOX_CA_DATA: caData, HYPRBOX_STATE_DIR: '/var/lib/hyprnode-bad', HYPRBOX_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     agents.push(child);
