@@ -50,7 +50,7 @@ describe('the README tour on a fresh Debian host', function () {
     try {
       await until('hyprbox up to be ready', () => upOut.includes('HyprBox is up.') || up!.exitCode !== null, 120_000);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- hyprbox up printed:\n${upOut}`);
+      throw new Error(`${(err as Error).message}\n--- hyprbox up printed:\n${upOut}`, { cause: err });
     }
     expect(upOut, 'hyprbox up printed').to.contain('HyprBox is up.');
   };
@@ -81,17 +81,24 @@ describe('the README tour on a fresh Debian host', function () {
       }
       if (line.includes('<finding>')) {
         // A person reads the name off `hyprbox get findings`; wait as they would for the agent's first report.
-        await until('the drift finding of the tour profile', async () => {
-          const r = await sh(host, 'hyprbox get findings -o json');
-          const items = (JSON.parse(r.stdout || '{"items":[]}') as { items: Array<{ metadata: { name: string }; spec: { type: string }; status?: { phase?: string } }> }).items;
-          finding = items.find((f) => f.spec.type === 'drift.unattended-upgrades' && f.status?.phase === 'AwaitingApproval')?.metadata.name ?? '';
-          return finding !== '';
-        }, 120_000);
+        let seen = '';
+        try {
+          await until('the drift finding of the tour profile', async () => {
+            const r = await sh(host, 'hyprbox get findings -o json');
+            seen = `${r.code} ${r.stderr}`;
+            const items = (JSON.parse(r.stdout || '{"items":[]}') as { items: Array<{ metadata: { name: string }; spec: { type: string }; status?: { phase?: string } }> }).items;
+            seen += items.map((f) => `${f.metadata.name} ${f.spec.type} ${f.status?.phase}`).join('\n');
+            finding = items.find((f) => f.spec.type === 'drift.fail2ban' && f.status?.phase === 'AwaitingApproval')?.metadata.name ?? '';
+            return finding !== '';
+          }, 180_000);
+        } catch (err) {
+          throw new Error(`${(err as Error).message}\n--- last get findings:\n${seen}\n--- up:\n${upOut}`, { cause: err });
+        }
       }
       const cmd = line.replaceAll('<finding>', finding);
       const r = await sh(host, cmd, 240_000);
       expect(r.code, `${cmd}\n${r.stdout}\n${r.stderr}\n--- up:\n${upOut}`).to.equal(0);
-      if (cmd.startsWith('hyprbox plan')) expect(r.stdout).to.contain('preset unattended-upgrades, risk CONFIRM');
+      if (cmd.startsWith('hyprbox plan')) expect(r.stdout).to.contain('preset fail2ban, risk CONFIRM');
       if (cmd.startsWith('hyprbox logs')) expect(r.stdout).to.match(/apply/);
     }
     expect(finding, 'the tour approves a finding').to.not.equal('');
@@ -99,7 +106,7 @@ describe('the README tour on a fresh Debian host', function () {
       const r = await sh(host, `hyprbox get finding/${finding} -o json`);
       return (JSON.parse(r.stdout) as { status?: { phase?: string } }).status?.phase === 'Resolved';
     }, 120_000);
-    expect((await host.exec(['apt-config', 'dump'])).stdout).to.contain('APT::Periodic::Unattended-Upgrade "1";');
+    expect((await host.exec(['fail2ban-client', 'status', 'sshd'])).code, 'fail2ban runs with its sshd jail').to.equal(0);
   });
 
   it('stops with Ctrl-C and starts again on the same data', async () => {
