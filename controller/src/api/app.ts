@@ -75,10 +75,18 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
-  app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok'));
-  app.get('/livez', (_req, res) => void res.type('text/plain').send('ok'));
-  app.get('/readyz', (_req, res) => void res.status(deps.ready() ? 200 : 503).type('text/plain').send(deps.ready() ? 'ok' : 'not ready'));
-  app.get('/version', (_req, res) => void res.json(discovery.versionInfo(deps.version)));
+  // The public paths in one layer (each layer costs every request a path match).
+  const publicGet: Record<string, (res: Response) => void> = {
+    '/healthz': (res) => void res.type('text/plain').send('ok'),
+    '/livez': (res) => void res.type('text/plain').send('ok'),
+    '/readyz': (res) => void res.status(deps.ready() ? 200 : 503).type('text/plain').send(deps.ready() ? 'ok' : 'not ready'),
+    '/version': (res) => void res.json(discovery.versionInfo(deps.version)),
+  };
+  app.use((req, res, next) => {
+    const serve = (req.method === 'GET' || req.method === 'HEAD') && Object.hasOwn(publicGet, req.path) ? publicGet[req.path] : undefined;
+    if (serve) serve(res);
+    else next();
+  });
 
   if (deps.audit) app.use(deps.audit);
 

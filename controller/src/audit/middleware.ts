@@ -159,8 +159,9 @@ export function auditMiddleware(auditor: Auditor, log?: Logger): RequestHandler 
         log?.error({ err, id: req.id }, 'audit: could not describe the request');
       }
     };
-    res.once('finish', () => audit(true));
-    res.once('close', () => audit(false));
+    // 'close' follows 'finish' for every answered request, and comes alone when the client went away first:
+    // one listener per request instead of two.
+    res.once('close', () => audit(res.writableFinished));
     next();
   };
 }
