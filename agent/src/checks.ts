@@ -3,7 +3,7 @@
 // `check.<preset>` — exit 0 compliant, exit 1 drifted, anything else unknown. An entry whose signature does
 // not verify against the pinned key is not run.
 import { verify } from 'node:crypto';
-import { checkSigningPayload } from '@hyprbox/crds';
+import { checkSigningPayload } from '@hyprbox/crds/signing';
 import type { Logger } from 'pino';
 import { ok, unknown } from './probes/index.js';
 import type { Probe, ProbeResult } from './probes/index.js';

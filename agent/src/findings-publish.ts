@@ -9,7 +9,7 @@
 // - Absent from an evaluation (every evaluation is over the latest value of every probe field) and not
 //   covered by an unknown: resolved, by this agent, with the reason in the history.
 // The recommendation (spec.recommendation) is the controller's to fill from Preset.spec.resolves.
-import { findingName } from '@hyprbox/crds';
+import { findingName } from '@hyprbox/crds/findings';
 import type { Finding } from '@hyprbox/crds';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff.js';

@@ -3,7 +3,8 @@
 // First: keeps a dependency's unused module from loading (memory; see the file).
 import './lazy-deps.js';
 import { pino } from 'pino';
-import { loggerOptions } from '@hyprbox/crds';
+// Subpaths of @hyprbox/crds, here and in the other agent modules: its index loads ajv and yaml (~2 MiB).
+import { loggerOptions } from '@hyprbox/crds/redact';
 import { AgentConfigError, loadAgentConfig } from './config.js';
 import { startAgent } from './agent.js';
 

@@ -99,20 +99,19 @@ describe('agent units', () => {
     expect(readFileSync(join(stateDir, 'signing-key.pem'), 'utf8')).to.contain('AAA');
   });
 
-  it('does not load whatwg-url (node-fetch\'s unused fallback) with client-node, yet a real user of it gets it', () => {
-    // A fresh process: what the agent's modules load, with lazy-deps first as in main.js.
+  it('loads neither node-fetch\'s unused whatwg-url nor @hyprbox/crds\' ajv and yaml, yet a real user of whatwg-url gets it', () => {
+    // A fresh process loads every agent module, lazy-deps first as in main.js (memory: docs/AGENT.md#memory).
     const script = `
       import { createRequire } from 'node:module';
       await import(${JSON.stringify(repoPath('agent', 'dist', 'src', 'lazy-deps.js'))});
-      const { Kube } = await import(${JSON.stringify(repoPath('agent', 'dist', 'src', 'kube.js'))});
-      new Kube({ apiUrl: 'https://127.0.0.1:1', token: 't' }).watch();
+      await import(${JSON.stringify(repoPath('agent', 'dist', 'src', 'agent.js'))});
       const req = createRequire(createRequire(import.meta.url).resolve('node-fetch'));
-      const tr46 = () => Object.keys(req.cache).some((k) => k.includes('/tr46/'));
-      const before = tr46();
+      const loaded = (pkg) => Object.keys(req.cache).some((k) => k.includes('/node_modules/' + pkg + '/'));
+      const before = ['tr46', 'ajv', 'yaml'].filter(loaded);
       const url = new (req('whatwg-url').URL)('https://example.com/a/../b').href;
-      console.log(JSON.stringify({ before, after: tr46(), url }));`;
+      console.log(JSON.stringify({ before, tr46After: loaded('tr46'), url }));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoPath('agent'), encoding: 'utf8' });
-    expect(JSON.parse(out)).to.deep.equal({ before: false, after: true, url: 'https://example.com/b' });
+    expect(JSON.parse(out)).to.deep.equal({ before: [], tr46After: true, url: 'https://example.com/b' });
   });
 
   describe('the command a step runs as', () => {

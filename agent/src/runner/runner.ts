@@ -3,7 +3,7 @@
 // precheck → apply → verify (→ rollback when verify fails and one is declared), streaming output to the
 // Run's log at least every second and reporting every step.
 import type { Run, RunStatus, RunStatusStep } from '@hyprbox/crds';
-import { verifyRun } from '@hyprbox/crds';
+import { verifyRun } from '@hyprbox/crds/signing';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config.js';
 import type { ControllerApi } from '../controller-api.js';

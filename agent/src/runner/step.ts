@@ -3,7 +3,7 @@
 // process it started; inside a transient systemd scope with the preset's limits where systemd runs.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { DEFAULT_STEP_TIMEOUT_SECONDS } from '@hyprbox/crds';
+import { DEFAULT_STEP_TIMEOUT_SECONDS } from '@hyprbox/crds/signing';
 
 export interface StepSpec {
   name: string;
