@@ -199,6 +199,16 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       await expectStatus(await c.api(`${NS}/default`, { method: 'DELETE' }), 403, 'Forbidden');
     });
 
+    it('answers the public paths without a token, and nothing else', async () => {
+      for (const path of ['/healthz', '/livez', '/readyz']) {
+        const res = await fetch(c.url + path);
+        expect([path, res.status, await res.text()]).to.deep.equal([path, 200, 'ok']);
+      }
+      expect(((await (await fetch(c.url + '/version')).json()) as { gitVersion: string }).gitVersion).to.be.a('string');
+      expect((await fetch(c.url + '/healthz', { method: 'POST' })).status).to.equal(404);
+      expect((await fetch(c.url + NODES)).status).to.equal(401);
+    });
+
     it('a watch with a label selector sees an object leave the selection as DELETED', async () => {
       await c.api(NODES, { method: 'POST', json: node('sel-1') });
       const list = (await (await c.api(`${NODES}?labelSelector=role%3Ddb`)).json()) as { metadata: { resourceVersion: string } };
