@@ -28,6 +28,7 @@ export class ListWatch<T extends Obj> {
   /** Counts watches: the end of one we replaced or aborted ourselves is not a failure. */
   private generation = 0;
   private stopped = false;
+  private watchedAt = 0;
   private readonly backoff = new Backoff(500, 30_000);
   private readonly abort = new AbortController();
 
@@ -76,8 +77,8 @@ export class ListWatch<T extends Obj> {
     const done = (err: unknown): void => {
       if (generation === this.generation) void this.ended(err);
     };
+    this.watchedAt = Date.now();
     this.request = await this.kube.watch().watch(this.path, { resourceVersion: this.resourceVersion, timeoutSeconds: WATCH_SECONDS }, (type, obj) => this.event(type, obj as T & { code?: number }), done);
-    this.backoff.reset();
   }
 
   private event(type: string, obj: T & { code?: number }): void {
@@ -99,9 +100,14 @@ export class ListWatch<T extends Obj> {
   /** The watch ended: resume (relist after a 410), or after an error wait, then reconnect. */
   private async ended(err: unknown): Promise<void> {
     if (this.stopped) return;
+    // A watch that lasted is a success: the next failure starts the backoff afresh.
+    const lasted = Date.now() - this.watchedAt >= 1000;
+    if (lasted) this.backoff.reset();
     const code = (err as { statusCode?: number; code?: number } | null)?.statusCode ?? (err as { code?: number } | null)?.code;
     if (code === 410) this.resourceVersion = '';
     else if (err) await this.failed(err);
+    // A server that ends every watch at once must not be asked again in a tight loop.
+    else if (!lasted) await sleep(this.backoff.next(), this.abort.signal);
     await this.start();
   }
 
