@@ -657,6 +657,13 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
     let phaseB = false;
     let newRunsInB = 0;
 
+    /** Reads the run again and executes it if it is still Pending. */
+    const lookAgain = async (n: SimNode, name: string): Promise<void> => {
+      const fresh = await w.send(n.token, 'GET', `${NSP}/runs/${name}`, undefined, { urgent: true }).catch(() => undefined);
+      if (fresh?.status !== 200) return;
+      const f = JSON.parse(fresh.body) as Obj;
+      if (phaseOf(f) === 'Pending') await execute(n, f);
+    };
     const execute = async (n: SimNode, run: Obj): Promise<void> => {
       const uid = run.metadata.uid!;
       const name = run.metadata.name!;
@@ -673,20 +680,18 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
         // The exactly-once claim: the whole object back at the resourceVersion it was seen at.
         claim = await w.send(n.token, 'PUT', `${NSP}/runs/${name}/status`, { ...run, status: { ...(run.status ?? {}), phase: 'Claimed', claimedBy: `hyprnode@${n.name}`, observedGeneration: run.metadata.generation ?? 1 } });
       } catch (err) {
-        w.fail('claim', `${name}: ${(err as Error).message}`);
-        return;
+        // No answer (e.g. a keep-alive socket the server closed as it was reused): the real agent looks
+        // again, and so does this one; the failure still shows in the report.
+        w.fail('claim (looked again)', `${name}: ${(err as Error).message}`);
+        n.claiming.delete(uid);
+        return lookAgain(n, name);
       } finally {
         n.claiming.delete(uid);
       }
       if (claim.status === 409) {
         // Changed since we saw it (or claimed elsewhere): like the agent, look at the current version.
         claimConflicts++;
-        const fresh = await w.send(n.token, 'GET', `${NSP}/runs/${name}`, undefined, { urgent: true }).catch(() => undefined);
-        if (fresh?.status === 200) {
-          const f = JSON.parse(fresh.body) as Obj;
-          if (phaseOf(f) === 'Pending') await execute(n, f);
-        }
-        return;
+        return lookAgain(n, name);
       }
       if (claim.status !== 200) {
         w.fail('claim', `${name}: HTTP ${claim.status}: ${claim.body}`);
