@@ -171,7 +171,9 @@ describe('the reconcile loop on a Debian test host', function () {
     await until('the run rolled back', async () => (await runsOf(p))[0]?.status?.phase === 'RolledBack', 60_000);
     expect((await t.host.exec(['test', '-e', '/etc/ssh/sshd_config.d/00-hyprbox.conf'])).code).to.equal(1);
     await until('the rollout paused', async () => (await profileStatus(p))?.conditions?.some((x) => x.type === 'Stalled' && x.status === 'True' && x.reason === 'RolloutPaused') === true, 30_000);
-    expect((await drift('pw-badverify', p))?.status?.phase).to.equal('Failed');
+    // The apply's file briefly made the probe compliant; the finding turns Failed once the agent reports the
+    // rolled-back state, which may arrive after the run's RolledBack status.
+    await until('the finding Failed', async () => (await drift('pw-badverify', p))?.status?.phase === 'Failed', 30_000);
     const events = (await api<{ items: Array<{ reason: string; type: string; count: number; involvedObject: { name: string } }> }>('GET', `${NS}/events`)).body.items.filter((e) => e.involvedObject.name === p);
     expect(events.map((e) => [e.type, e.reason]).sort()).to.deep.equal([['Normal', 'RunCreated'], ['Warning', 'RolloutPaused']]);
     // Nothing loops: no second run while paused.

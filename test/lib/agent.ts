@@ -2,7 +2,7 @@
 // controller: the machine's node binary and the built repository bound into the host, a node token created
 // through the API unless one is given, and the HYPRBOX_* settings of docs/AGENT.md.
 import type { ChildProcess } from 'node:child_process';
-import { agentCommand } from './agent-command.js';
+import { agentCommand, agentEnvironment } from './agent-command.js';
 import type { TestController } from './controller.js';
 import { repoPath } from './paths.js';
 import type { TestHost } from './testhost.js';
@@ -35,6 +35,7 @@ export async function startAgentInHost(host: TestHost, c: TestController, o: Age
   await host.bind(repoPath(), '/opt/hyprbox');
   const child = host.spawn(agentCommand('/usr/local/bin/node'), {
     env: {
+      ...agentEnvironment(),
       HYPRBOX_API_URL: controllerUrlFor(host, c),
       HYPRBOX_NODE_TOKEN: token,
       HYPRBOX_NODE_NAME: o.nodeName,
