@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { redactString } from '@hyprbox/crds';
 import { BaseCommand } from '../lib/base.js';
-import { GROUP_PATH, statusError } from '../lib/client.js';
 import { runFor } from '../lib/decide.js';
+import { runLog } from '../lib/runlog.js';
 
 export default class Logs extends BaseCommand {
   static override summary = "Print a run's output (steps, exit codes); -f follows it until the run finishes";
@@ -13,32 +12,16 @@ export default class Logs extends BaseCommand {
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Logs);
     const client = this.connect(flags);
-    const name = args.run.includes('/') ? (await runFor(client, this.conn!.namespace, args.run)).metadata.name! : args.run;
-    const path = `${GROUP_PATH}/namespaces/${encodeURIComponent(this.conn!.namespace)}/runs/${encodeURIComponent(name)}/log`;
-    const res = await client.open('GET', path, { accept: 'text/plain', query: flags.follow ? { follow: 'true' } : {} });
-    if ((res.statusCode ?? 0) >= 300) {
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      throw statusError({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
-    }
-    process.once('SIGINT', () => res.destroy());
+    const ns = this.conn!.namespace;
+    const name = args.run.includes('/') ? (await runFor(client, ns, args.run)).metadata.name! : args.run;
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
     let text = '';
-    let pending = '';
-    // Redact line by line as it streams: a token split across chunks is still caught at the line's end.
-    for await (const chunk of res) {
-      pending += (chunk as Buffer).toString('utf8');
-      const cut = pending.lastIndexOf('\n') + 1;
-      if (!cut) continue;
-      const lines = redactString(pending.slice(0, cut));
-      pending = pending.slice(cut);
-      text += lines;
-      if (!this.jsonEnabled()) process.stdout.write(lines);
+    for await (const part of runLog(client, ns, name, { follow: flags.follow, signal: stop.signal })) {
+      text += part;
+      if (!this.jsonEnabled()) process.stdout.write(part);
     }
-    if (pending) {
-      const rest = redactString(pending);
-      text += rest;
-      if (!this.jsonEnabled()) process.stdout.write(`${rest}\n`);
-    }
+    if (text && !text.endsWith('\n') && !this.jsonEnabled()) process.stdout.write('\n');
     return { run: name, log: text };
   }
 }

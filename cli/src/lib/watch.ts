@@ -17,6 +17,12 @@ export interface WatchOptions {
   /** Called when the connection drops and is being re-established (the TUI's banner). */
   onDisconnect?: (err: Error) => void;
   onReconnect?: () => void;
+  /**
+   * Called when the server no longer has the events since the last resourceVersion (410 Gone): the watch
+   * starts again from a fresh state, so objects deleted meanwhile were never reported. A cache keeping
+   * objects must drop those that the events that follow (a fresh ADDED for each object) do not mention.
+   */
+  onRelist?: () => void;
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -38,11 +44,14 @@ export async function* watch<T = Obj>(client: Client, path: string, o: WatchOpti
         const err = statusError({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
         if (err.status === 410) {
           rv = undefined;
+          o.onRelist?.();
           continue;
         }
         throw err;
       }
-      o.signal?.addEventListener('abort', () => res.destroy(), { once: true });
+      const abort = (): void => void res.destroy();
+      o.signal?.addEventListener('abort', abort, { once: true });
+      res.once('close', () => o.signal?.removeEventListener('abort', abort));
       if (dropped) o.onReconnect?.();
       dropped = false;
       delay = 500;
@@ -52,6 +61,7 @@ export async function* watch<T = Obj>(client: Client, path: string, o: WatchOpti
         if (ev.type === 'ERROR') {
           if ((ev.object as { code?: number }).code === 410) {
             rv = undefined;
+            o.onRelist?.();
             break;
           }
           throw new CliError(`watch failed: ${(ev.object as { message?: string }).message ?? 'unknown error'}`, EXIT.unavailable);

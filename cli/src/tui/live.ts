@@ -140,6 +140,9 @@ export class LiveStore {
           ...(resourceVersion ? { resourceVersion } : {}),
           onDisconnect: (err) => this.setDown(view, err),
           onReconnect: () => this.setDown(view, undefined),
+          // After 410 Gone the watch restarts with an ADDED event per live object: forget what we had, so
+          // objects deleted during the gap leave the screen.
+          onRelist: () => this.replace(view, []),
         });
         for await (const ev of events) this.apply(view, ev);
         return;
