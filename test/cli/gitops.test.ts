@@ -202,6 +202,46 @@ describe('hyprbox CLI: reading and GitOps', function () {
     expect(rej.stderr).to.contain('has no run to approve');
   });
 
+  it('approves and rejects runs (directly and through their finding), with --json and the errors named', async () => {
+    const G = '/apis/hyprbox.io/v1alpha1';
+    const probePreset = { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Preset', metadata: { name: 'probe-fix' }, spec: { risk: 'CONFIRM', check: { probes: { 'sshd.passwordAuthentication': 'no' } }, apply: { script: 'echo fixed' } } };
+    expect((await c.json('POST', `${G}/presets`, probePreset)).status).to.equal(201);
+    for (const name of ['ap-1', 'ap-2']) {
+      const created = await c.json<Record<string, unknown>>('POST', `${G}/namespaces/shop/nodes`, { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', metadata: { name, labels: { group: 'ap' } }, spec: {} });
+      expect(created.status).to.equal(201);
+      const st = await c.json('PUT', `${G}/namespaces/shop/nodes/${name}/status`, { ...created.body, status: { probes: { 'sshd.passwordAuthentication': { state: 'ok', value: 'yes', observedAt: new Date().toISOString() } } } });
+      expect(st.status).to.equal(200);
+    }
+    const profile = { apiVersion: 'hyprbox.io/v1alpha1', kind: 'NodeProfile', metadata: { name: 'ap', namespace: 'shop' }, spec: { nodeSelector: { matchLabels: { group: 'ap' } }, states: [{ preset: 'probe-fix' }], remediation: { mode: 'approve' }, rollout: { canary: 0, maxParallel: 2 } } };
+    expect((await c.json('POST', `${G}/namespaces/shop/nodeprofiles`, profile)).status).to.equal(201);
+    type RunList = { items: Array<{ metadata: { name: string }; spec: { nodeName: string; findingRef: string; approvedBy?: string[] }; status?: { phase?: string } }> };
+    let runs: RunList['items'] = [];
+    await until('two runs awaiting approval', async () => {
+      runs = (await c.json<RunList>('GET', `${G}/namespaces/shop/runs?labelSelector=hyprbox.io/profile=ap`)).body.items;
+      return runs.length === 2 && runs.every((r) => r.status?.phase === 'AwaitingApproval');
+    }, 30_000);
+    const [r1, r2] = [runs.find((r) => r.spec.nodeName === 'ap-1')!, runs.find((r) => r.spec.nodeName === 'ap-2')!];
+    const approved = await run('approve', `run/${r1.metadata.name}`, '-n', 'shop', '--json');
+    expect(approved.code, approved.stderr).to.equal(0);
+    expect((JSON.parse(approved.stdout) as { spec: { approvedBy: string[] } }).spec.approvedBy).to.deep.equal(['admin']);
+    await until('the approved run to be Pending', async () => (await c.json<{ status: { phase: string } }>('GET', `${G}/namespaces/shop/runs/${r1.metadata.name}`)).body.status.phase === 'Pending', 20_000);
+    const again = await run('approve', `run/${r1.metadata.name}`, '-n', 'shop');
+    expect(again.code).to.equal(3);
+    expect(again.stderr).to.contain('is Pending, not waiting for approval');
+    const rejected = await run('reject', `finding/${r2.spec.findingRef}`, '-n', 'shop');
+    expect(rejected.code, rejected.stderr).to.equal(0);
+    expect(rejected.stdout).to.contain(`run ${r2.metadata.name} (node ap-2, preset probe-fix, risk CONFIRM) rejected`);
+    await until('the rejected run to be Cancelled', async () => (await c.json<{ status: { phase: string } }>('GET', `${G}/namespaces/shop/runs/${r2.metadata.name}`)).body.status.phase === 'Cancelled', 20_000);
+    const missing = await run('approve', 'run/no-such-run', '-n', 'shop', '--json');
+    expect(missing.code).to.equal(3);
+    expect((JSON.parse(missing.stdout) as { error: { status: number } }).error.status).to.equal(404);
+    const bad = await run('approve', 'node/ap-1', '-n', 'shop');
+    expect(bad.code).to.equal(2);
+    const log = await run('logs', `run/${r1.metadata.name}`, '-n', 'shop', '--json');
+    expect(log.code, log.stderr).to.equal(0);
+    expect(JSON.parse(log.stdout)).to.deep.equal({ run: r1.metadata.name, log: '' });
+  });
+
   it('delete by name and by file; a missing object is exit 3 unless --ignore-not-found', async () => {
     const gone = await run('delete', 'node', 'manual-1', '-n', 'shop');
     expect(gone.code, gone.stderr).to.equal(0);

@@ -79,7 +79,7 @@ describe('the README tour on a fresh Debian host', function () {
         await ready();
         continue;
       }
-      if (line.includes('<finding>')) {
+      if (line.includes('<finding>') && !finding) {
         // A person reads the name off `hyprbox get findings`; wait as they would for the agent's first report.
         let seen = '';
         try {
@@ -92,7 +92,8 @@ describe('the README tour on a fresh Debian host', function () {
             return finding !== '';
           }, 180_000);
         } catch (err) {
-          throw new Error(`${(err as Error).message}\n--- last get findings:\n${seen}\n--- up:\n${upOut}`, { cause: err });
+          const runs = await sh(host, "hyprbox get runs -o yaml; hyprbox get findings -o yaml | grep -A12 'history:'; tail -50 /root/.hyprbox/data/agent.log");
+          throw new Error(`${(err as Error).message}\n--- last get findings:\n${seen}\n--- runs:\n${runs.stdout}\n--- up:\n${upOut}`, { cause: err });
         }
       }
       const cmd = line.replaceAll('<finding>', finding);
