@@ -28,6 +28,9 @@ describe('hyprnode in a Debian test host', function () {
   let caData: string;
   const agents: ChildProcess[] = [];
   let seq = 0;
+  // Test hosts share the machine's process table: a sleep this test looks for (or kills) by its command line
+  // has a duration no other process uses.
+  const uniq = `${process.pid}${Date.now() % 1000}`;
 
   const api = <T = Json>(method: string, path: string, body?: unknown, type = 'application/json') => c.json<T>(method, path, body, type);
   const node = async (): Promise<Node | undefined> => {
@@ -159,12 +162,13 @@ describe('hyprnode in a Debian test host', function () {
   });
 
   it('kills a step at its timeout, with everything it started', async () => {
-    const name = await createRun([{ name: 'apply', script: '(sleep 300 &) ; sleep 300', timeoutSeconds: 1 }]);
+    const sleep = `sleep 300.${uniq}`;
+    const name = await createRun([{ name: 'apply', script: `(${sleep} &) ; ${sleep}`, timeoutSeconds: 1 }]);
     await finished(name);
     const r = await run(name);
     expect(r.status!.phase).to.equal('Failed');
     expect(r.status!.steps![0]!.message).to.contain('timed out');
-    const ps = await t.host.exec(['pgrep', '-f', 'sleep 300']);
+    const ps = await t.host.exec(['pgrep', '-f', sleep]);
     expect(ps.stdout.trim()).to.equal('');
   });
 
@@ -219,10 +223,11 @@ describe('hyprnode in a Debian test host', function () {
 
   it('a run interrupted by an agent restart is reported Failed (AgentRestarted), not run again', async () => {
     const first = agents[0]!;
-    const name = await createRun([{ name: 'apply', script: 'echo go >> /root/restart; sleep 60' }]);
+    const sleep = `sleep 60.${uniq}`;
+    const name = await createRun([{ name: 'apply', script: `echo go >> /root/restart; ${sleep}` }]);
     await until('the step to start', async () => (await log(name)).includes('--- apply ---'), 30_000);
     await kill(first, 'SIGKILL');
-    await t.host.exec(['pkill', '-f', 'sleep 60']);
+    await t.host.exec(['pkill', '-f', sleep]);
     startAgent();
     await finished(name);
     const r = await run(name);
