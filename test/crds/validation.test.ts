@@ -217,7 +217,7 @@ describe('crds: validation', () => {
     it('creates a missing Node spec from its default and defaults inside it', () => {
       const obj: Obj = { apiVersion: API, kind: 'Node', metadata: { name: 'n' } };
       validator('Node').applyDefaults(obj);
-      expect(obj['spec']).to.deep.equal({ paused: false });
+      expect(obj['spec']).to.deep.equal({ paused: false, requireApproval: false });
       expect(validator('Node').validate(obj)).to.deep.equal([]);
     });
 
