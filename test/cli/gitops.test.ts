@@ -252,6 +252,23 @@ describe('hyprbox CLI: reading and GitOps', function () {
     expect(all.stderr).to.contain('needs an explicit -l');
   });
 
+  it('answers --json with one JSON document for every writing and reading command', async () => {
+    const json = async (...args: string[]): Promise<Record<string, unknown>> => {
+      const r = await run(...args, '--json');
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).to.equal(0);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const applied = await json('apply', '-f', repo);
+    expect(applied).to.have.property('applySet');
+    expect((applied.results as Array<{ outcome: string }>).every((x) => x.outcome === 'unchanged')).to.equal(true);
+    expect(((await json('describe', 'node/web-1', '-n', 'shop')).object as { metadata: { name: string } }).metadata.name).to.equal('web-1');
+    expect(((await json('cordon', 'web-1', '-n', 'shop')).spec as { paused: boolean }).paused).to.equal(true);
+    expect(((await json('uncordon', 'web-1', '-n', 'shop')).spec as { paused: boolean }).paused).to.equal(false);
+    expect(await json('rollout', 'status', 'greet', '-n', 'shop')).to.have.property('matched');
+    expect(await json('delete', 'node', 'web-1', '-n', 'shop', '--dry-run=server')).to.deep.equal({ deleted: ['nodes/web-1'] });
+    expect((await c.json('GET', '/apis/hyprbox.io/v1alpha1/namespaces/shop/nodes/web-1')).status).to.equal(200);
+  });
+
   it('exit 4 for a bad token and 5 for an unreachable controller', async () => {
     const denied = await run('get', 'nodes', '--token', 'hbx_notarealtokennotarealtoken00');
     expect(denied.code).to.equal(4);

@@ -4,6 +4,7 @@ import { configPath } from '../lib/kubeconfig.js';
 import { defaultDataDir, up } from '../lib/up.js';
 
 export default class Up extends Command {
+  static override enableJsonFlag = true;
   static override summary = 'Start HyprBox on this machine: the controller (embedded store), an agent in observe mode, the preset catalog';
   static override description = `Creates the admin credentials on first start and writes the context to the client config (kubeconfig format: kubectl can use it too). The agent for this machine reports findings; every run on this machine waits for a person's approval. Ctrl-C stops everything; running it again reuses the data.`;
   static override examples = ['hyprbox up', 'hyprbox up --listen 127.0.0.1:7443 --data-dir /srv/hyprbox', 'hyprbox up --no-agent'];
@@ -17,7 +18,7 @@ export default class Up extends Command {
     'node-name': Flags.string({ description: "this machine's Node name (default: the hostname)" }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<{ stopped: true }> {
     const { flags } = await this.parse(Up);
     const cfg = configPath(flags.kubeconfig);
     const s = await up({
@@ -48,7 +49,9 @@ export default class Up extends Command {
       'Ctrl-C stops everything.',
       '',
     ];
-    process.stdout.write(lines.join('\n'));
+    // --json: one line describing what is up (for scripts that start it in the background), then the same wait.
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ server: s.server, context: flags.context, config: cfg, dataDir: s.dataDir, presets: s.presets, node: s.nodeName ?? null, logs: s.logs })}\n`);
+    else process.stdout.write(lines.join('\n'));
     let stopping = false;
     s.agent?.once('exit', (code) => {
       if (!stopping) process.stderr.write(`the agent exited (code ${code}); see ${s.logs.agent}\n`);
@@ -58,8 +61,9 @@ export default class Up extends Command {
       process.once('SIGTERM', resolve);
     });
     stopping = true;
-    process.stdout.write('stopping...\n');
+    if (!this.jsonEnabled()) process.stdout.write('stopping...\n');
     await s.stop();
-    process.stdout.write('stopped.\n');
+    if (!this.jsonEnabled()) process.stdout.write('stopped.\n');
+    return { stopped: true };
   }
 }
