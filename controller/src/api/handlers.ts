@@ -124,13 +124,15 @@ function selectorFilter(r: Resource, req: Request, namespace: string | undefined
   }
 }
 
-/** The parsed Accept header, once per request (both the format and the Table options depend on it). */
-const accepts = new WeakMap<Request, AcceptResult>();
+/** Parsed Accept headers: clients send the same few again and again (bounded; results are read-only). */
+const accepts = new Map<string, AcceptResult>();
 function acceptOf(req: Request): AcceptResult {
-  let a = accepts.get(req);
+  const header = req.headers.accept ?? '';
+  let a = accepts.get(header);
   if (!a) {
-    a = parseAccept(req.headers.accept);
-    accepts.set(req, a);
+    a = parseAccept(header);
+    if (accepts.size >= 100) accepts.delete(accepts.keys().next().value!);
+    accepts.set(header, a);
   }
   return a;
 }
@@ -153,7 +155,12 @@ function send(req: Request, res: Response, code: number, body: unknown, warnings
   if (acceptOf(req).yaml) {
     res.status(code).type('application/yaml').send(toYaml(body));
   } else {
-    res.status(code).json(body);
+    // What res.json() sends, without express's content negotiation and freshness checks on every answer.
+    const json = JSON.stringify(body);
+    res.statusCode = code;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(json));
+    res.end(json);
   }
 }
 
