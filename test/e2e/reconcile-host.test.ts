@@ -52,6 +52,14 @@ describe('the reconcile loop on a Debian test host', function () {
     return name;
   };
   const removeProfile = (name: string) => api('DELETE', `${NS}/nodeprofiles/${name}`);
+  /** What the controller and the host say right now, for a wait that timed out. */
+  const diagnose = (profile: string) => async (err: Error): Promise<never> => {
+    const runs = (await api<{ items: Run[] }>('GET', `${NS}/runs`)).body.items.map((r) => [r.metadata!.name, r.status?.phase]);
+    const node = await api<{ spec?: unknown; status?: { probes?: Record<string, unknown> } }>('GET', `${NS}/nodes/rh-1`);
+    const file = await t.host.exec(['cat', '/etc/ssh/sshd_config.d/00-hyprbox.conf']);
+    const fs = (await findings()).filter((f) => f.spec.key.startsWith(`${profile}/`)).map((f) => [f.spec.type, f.status?.phase, f.spec.message]);
+    throw new Error(`${err.message}; now ${new Date().toISOString()}; runs: ${JSON.stringify(runs)}; node spec ${JSON.stringify(node.body.spec)} probe ${JSON.stringify(node.body.status?.probes?.['sshd.passwordAuthentication'])}; file: ${file.code} ${file.stdout.trim()}; profile status: ${JSON.stringify(await profileStatus(profile))}; its findings: ${JSON.stringify(fs)}`, { cause: err });
+  };
   const resetHost = async (): Promise<void> => {
     await t.host.exec(['rm', '-f', '/etc/ssh/sshd_config.d/00-hyprbox.conf', '/root/00-hyprbox.conf.bak']);
     await until('password auth back to yes', async () => {
@@ -153,7 +161,7 @@ describe('the reconcile loop on a Debian test host', function () {
 
   it('a DANGEROUS run never starts unapproved, even when the profile auto-approves up to CONFIRM', async () => {
     const p = await applyProfile('pw-danger', { mode: 'auto', autoApproveUpTo: 'CONFIRM' });
-    await until('a run', async () => (await runsOf(p)).length === 1, 30_000);
+    await until('a run', async () => (await runsOf(p)).length === 1, 30_000).catch(diagnose(p));
     const run = (await runsOf(p))[0]!;
     expect(run.status!.phase).to.equal('AwaitingApproval');
     expect(run.spec.risk).to.equal('DANGEROUS');
@@ -168,7 +176,7 @@ describe('the reconcile loop on a Debian test host', function () {
 
   it('a verify failure rolls back and pauses the rollout until a person resumes it', async () => {
     const p = await applyProfile('pw-badverify', { mode: 'auto', autoApproveUpTo: 'SAFE' });
-    await until('the run rolled back', async () => (await runsOf(p))[0]?.status?.phase === 'RolledBack', 60_000);
+    await until('the run rolled back', async () => (await runsOf(p))[0]?.status?.phase === 'RolledBack', 60_000).catch(diagnose(p));
     expect((await t.host.exec(['test', '-e', '/etc/ssh/sshd_config.d/00-hyprbox.conf'])).code).to.equal(1);
     await until('the rollout paused', async () => (await profileStatus(p))?.conditions?.some((x) => x.type === 'Stalled' && x.status === 'True' && x.reason === 'RolloutPaused') === true, 30_000);
     // The apply's file briefly made the probe compliant; the finding turns Failed once the agent reports the
@@ -219,13 +227,13 @@ describe('the reconcile loop on a Debian test host', function () {
   it('a cordoned node gets findings but no runs; observe mode only reports', async () => {
     expect((await api('PATCH', `${NS}/nodes/rh-1`, { spec: { paused: true } }, 'application/merge-patch+json')).status).to.equal(200);
     const p = await applyProfile('pw-safe', { mode: 'auto', autoApproveUpTo: 'SAFE' });
-    await until('the drift finding', async () => (await drift('pw-safe', p))?.status?.phase === 'Open', 30_000);
+    await until('the drift finding', async () => (await drift('pw-safe', p))?.status?.phase === 'Open', 30_000).catch(diagnose(p));
     expect((await drift('pw-safe', p))!.spec.message).to.contain('cordoned');
     expect(await runsOf(p)).to.have.length(0);
     await removeProfile(p);
     await api('PATCH', `${NS}/nodes/rh-1`, { spec: { paused: false } }, 'application/merge-patch+json');
     const o = await applyProfile('pw-safe', { mode: 'observe' });
-    await until('the observe finding', async () => ((await drift('pw-safe', o))?.spec.message ?? '').includes('observe mode'), 30_000);
+    await until('the observe finding', async () => ((await drift('pw-safe', o))?.spec.message ?? '').includes('observe mode'), 30_000).catch(diagnose(o));
     expect(await runsOf(o)).to.have.length(0);
     await removeProfile(o);
   });
