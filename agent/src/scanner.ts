@@ -14,6 +14,9 @@ export class Scanner {
   private pending = new Set<Probe>();
   private debounce: NodeJS.Timeout | undefined;
   private byFile = new Map<string, Probe[]>();
+  /** Scans overlap (a file change during a full scan): each probe keeps only the result of its newest start. */
+  private started = 0;
+  private mergedStart = new Map<string, number>();
 
   constructor(
     private readonly probes: Probe[],
@@ -37,10 +40,22 @@ export class Scanner {
   }
 
   /** Runs some probes now (all after a run, or those whose files changed) and merges what they saw. */
-  async scan(probes: Probe[]): Promise<void> {
-    const fresh = await runProbes(probes, this.host);
-    const now = new Date().toISOString();
+  async scan(all: Probe[]): Promise<void> {
+    const start = ++this.started;
+    const ran = await runProbes(all, this.host);
+    // A probe a later-started scan already reported is left alone: this scan read the files before that one
+    // did, so its answer is older (a run's re-probe finishing after the re-probe of the file it then removed).
+    const probes = all.filter((p) => (this.mergedStart.get(p.name) ?? 0) < start);
+    // A full scan stays full when some of its probes were superseded: their newer answers are already in.
+    const full = this.probes.every((p) => all.includes(p));
+    if (!probes.length) {
+      this.o.onScanned?.(full);
+      return;
+    }
+    for (const p of probes) this.mergedStart.set(p.name, start);
     const names = new Set(probes.map((p) => p.name));
+    const fresh = Object.fromEntries(Object.entries(ran).filter(([k]) => names.has(k.split(/[.:]/)[0]!)));
+    const now = new Date().toISOString();
     // Fields of the re-run probes are replaced as a whole: one that disappeared is gone.
     const kept = Object.fromEntries(Object.entries(this.result).filter(([k]) => !names.has(k.split(/[.:]/)[0]!)));
     let changed = false;
@@ -52,7 +67,7 @@ export class Scanner {
     this.result = { ...kept, ...fresh };
     if (changed) this.o.onChange();
     // The scanners evaluate every field's latest value after any scan; a full one also re-reads the findings.
-    this.o.onScanned?.(this.probes.every((p) => names.has(p.name)));
+    this.o.onScanned?.(full);
   }
 
   private async watch(): Promise<void> {
