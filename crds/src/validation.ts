@@ -323,6 +323,42 @@ function fieldPathOf(pointer: string, data: unknown, schema: JSONSchemaProps | u
   return { path, value, schema: s };
 }
 
+/**
+ * Kubernetes' wording for a value outside a schema bound (pattern, lengths, ranges, item and property counts,
+ * multipleOf), shared by object validation here and preset params in the controller. Undefined for any
+ * other keyword. A too-long string is its own reason; the rest are details of an "Invalid value" message.
+ */
+export function boundViolation(keyword: string, p: Record<string, unknown>): { tooLong: string } | { detail: string } | undefined {
+  const limit = String(p['limit']);
+  switch (keyword) {
+    case 'pattern':
+      return { detail: `must match the regular expression '${String(p['pattern'])}'` };
+    case 'maxLength':
+      return { tooLong: `Too long: may not be more than ${limit} characters` };
+    case 'minLength':
+      return { detail: `must be at least ${limit} characters long` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const words = { minimum: 'greater than or equal to', maximum: 'less than or equal to', exclusiveMinimum: 'greater than', exclusiveMaximum: 'less than' }[keyword];
+      return { detail: `must be ${words} ${limit}` };
+    }
+    case 'minItems':
+      return { detail: `must have at least ${limit} items` };
+    case 'maxItems':
+      return { detail: `must have at most ${limit} items` };
+    case 'minProperties':
+      return { detail: `must have at least ${limit} properties` };
+    case 'maxProperties':
+      return { detail: `must have at most ${limit} properties` };
+    case 'multipleOf':
+      return { detail: `must be a multiple of ${String(p['multipleOf'])}` };
+    default:
+      return undefined;
+  }
+}
+
 function causeOf(err: ErrorObject, data: unknown, schema: JSONSchemaProps): Cause {
   const at = fieldPathOf(err.instancePath, data, schema);
   const field = at.path || '(root)';
@@ -347,31 +383,11 @@ function causeOf(err: ErrorObject, data: unknown, schema: JSONSchemaProps): Caus
       if (format === 'date-time' || format === 'datetime') return invalid('must be an RFC 3339 date-time (e.g. 2006-01-02T15:04:05Z)');
       return invalid(`must be a valid ${format}`);
     }
-    case 'pattern':
-      return invalid(`must match the regular expression '${String(p['pattern'])}'`);
-    case 'maxLength':
-      return { field, reason: 'FieldValueTooLong', message: `Too long: may not be more than ${String(p['limit'])} characters` };
-    case 'minLength':
-      return invalid(`must be at least ${String(p['limit'])} characters long`);
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum': {
-      const words = { minimum: 'greater than or equal to', maximum: 'less than or equal to', exclusiveMinimum: 'greater than', exclusiveMaximum: 'less than' }[err.keyword];
-      return invalid(`must be ${words} ${String(p['limit'])}`);
-    }
-    case 'minItems':
-      return invalid(`must have at least ${String(p['limit'])} items`);
-    case 'maxItems':
-      return invalid(`must have at most ${String(p['limit'])} items`);
-    case 'minProperties':
-      return invalid(`must have at least ${String(p['limit'])} properties`);
-    case 'maxProperties':
-      return invalid(`must have at most ${String(p['limit'])} properties`);
-    case 'multipleOf':
-      return invalid(`must be a multiple of ${String(p['multipleOf'])}`);
-    default:
+    default: {
+      const bound = boundViolation(err.keyword, p);
+      if (bound) return 'tooLong' in bound ? { field, reason: 'FieldValueTooLong', message: bound.tooLong } : invalid(bound.detail);
       return invalid(err.message ?? `fails ${err.keyword}`);
+    }
   }
 }
 

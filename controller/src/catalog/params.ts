@@ -3,7 +3,7 @@
 // schema's defaults applied for rendering. Secret params (spec.secretParams) are references resolved on the
 // host: their values are never echoed in a message, and only their reference form is checked here.
 import { createHash } from 'node:crypto';
-import { createJsonSchemaAjv, isSecretKey, redact, REDACTED } from '@hyprbox/crds';
+import { boundViolation, createJsonSchemaAjv, isSecretKey, redact, REDACTED } from '@hyprbox/crds';
 import type { JsonSchemaError, JsonSchemaValidator } from '@hyprbox/crds';
 import type { Obj } from '../api/admission.js';
 import type { StatusCause } from '../api/errors.js';
@@ -313,34 +313,14 @@ function causeOf(err: JsonSchemaError, prefix: string, data: unknown, root: unkn
       return { field: at.field, param: at.param, reason: 'FieldValueNotSupported', message: `Unsupported value: ${shown()}: supported values: ${JSON.stringify(p['allowedValue'])}` };
     case 'format':
       return invalid(`must be a valid ${String(p['format'])}`);
-    case 'pattern':
-      return invalid(`must match the regular expression '${String(p['pattern'])}'`);
-    case 'maxLength':
-      return { field: at.field, param: at.param, reason: 'FieldValueTooLong', message: `Too long: may not be more than ${String(p['limit'])} characters` };
-    case 'minLength':
-      return invalid(`must be at least ${String(p['limit'])} characters long`);
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum': {
-      const words = { minimum: 'greater than or equal to', maximum: 'less than or equal to', exclusiveMinimum: 'greater than', exclusiveMaximum: 'less than' }[err.keyword];
-      return invalid(`must be ${words} ${String(p['limit'])}`);
-    }
-    case 'minItems':
-      return invalid(`must have at least ${String(p['limit'])} items`);
-    case 'maxItems':
-      return invalid(`must have at most ${String(p['limit'])} items`);
     case 'uniqueItems':
       return { field: at.field, param: at.param, reason: 'FieldValueDuplicate', message: `Duplicate value: items ${String(p['j'])} and ${String(p['i'])} are identical` };
-    case 'minProperties':
-      return invalid(`must have at least ${String(p['limit'])} properties`);
-    case 'maxProperties':
-      return invalid(`must have at most ${String(p['limit'])} properties`);
-    case 'multipleOf':
-      return invalid(`must be a multiple of ${String(p['multipleOf'])}`);
-    default:
+    default: {
+      const bound = boundViolation(err.keyword, p);
+      if (bound) return 'tooLong' in bound ? { field: at.field, param: at.param, reason: 'FieldValueTooLong', message: bound.tooLong } : invalid(bound.detail);
       // ajv's messages describe the schema, never the data (anyOf, oneOf, not, if, propertyNames, ...).
       return invalid(err.message ?? `fails ${err.keyword}`);
+    }
   }
 }
 
