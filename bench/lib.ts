@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { waitForExit } from '@hyprbox/e2e/lib/etcd-server';
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -283,28 +284,13 @@ function installExitHooks(): void {
   }
 }
 
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
-
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
 export async function terminate(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');
-    if (!(await exited(child, graceMs))) {
+    if (!(await waitForExit(child, graceMs))) {
       child.kill('SIGKILL');
-      await exited(child, graceMs);
+      await waitForExit(child, graceMs);
     }
   }
   live.delete(child);

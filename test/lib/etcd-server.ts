@@ -109,7 +109,8 @@ function healthy(clientUrl: string): Promise<boolean> {
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+/** Whether the child exits within `ms` (true at once if it already has). */
+export function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
