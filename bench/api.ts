@@ -25,6 +25,7 @@ import {
   fmtMs,
   forkChild,
   machineLine,
+  onLines,
   percentile,
   procSnapshot,
   runLoad,
@@ -403,24 +404,15 @@ async function watchFanout(url: string, token: string, pids: Pids, attempt: numb
             return;
           }
           resolve();
-          let buffered = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            const now = performance.now();
-            buffered += chunk;
-            let nl: number;
-            while ((nl = buffered.indexOf('\n')) >= 0) {
-              const line = buffered.slice(0, nl);
-              buffered = buffered.slice(nl + 1);
-              const ev = JSON.parse(line) as { type: string; object: NodeObj };
-              const seq = Number(ev.object.metadata.annotations?.['bench.hyprbox.io/seq']);
-              if (ev.type !== 'ADDED' || !Number.isInteger(seq)) {
-                strayError ??= `unexpected watch event ${line.slice(0, 200)}`;
-                continue;
-              }
-              delays[delivered++] = now - sendAt[seq]!;
-              if (delivered === expected) allDelivered();
+          onLines(res, (line, now) => {
+            const ev = JSON.parse(line) as { type: string; object: NodeObj };
+            const seq = Number(ev.object.metadata.annotations?.['bench.hyprbox.io/seq']);
+            if (ev.type !== 'ADDED' || !Number.isInteger(seq)) {
+              strayError ??= `unexpected watch event ${line.slice(0, 200)}`;
+              return;
             }
+            delays[delivered++] = now - sendAt[seq]!;
+            if (delivered === expected) allDelivered();
           });
           res.on('error', () => undefined);
         },

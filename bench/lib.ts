@@ -13,6 +13,22 @@ import { waitForExit } from '@hyprbox/e2e/lib/etcd-server';
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Calls `onLine` for each non-empty line of a streamed response (a watch), with the time its chunk arrived. */
+export function onLines(res: NodeJS.ReadableStream & { setEncoding(e: BufferEncoding): unknown }, onLine: (line: string, at: number) => void): void {
+  let buf = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    const at = performance.now();
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim()) onLine(line, at);
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Machine line
 

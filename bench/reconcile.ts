@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { verifyRun } from '@hyprbox/crds';
 import type { SignableRun } from '@hyprbox/crds';
 import type { ControllerReady } from './controller-child.js';
-import { busyOthers, delay, envInt, fmtBytes, fmtInt, fmtMs, machineLine, percentile, procSnapshot, startEtcd, tempDir, terminate } from './lib.js';
+import { busyOthers, delay, onLines, envInt, fmtBytes, fmtInt, fmtMs, machineLine, percentile, procSnapshot, startEtcd, tempDir, terminate } from './lib.js';
 import type { EtcdServer } from './lib.js';
 
 const NODES = envInt('BENCH_NODES', 1_000);
@@ -231,18 +231,7 @@ class Watch {
           return;
         }
         resolve();
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          const at = performance.now();
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line.trim()) this.line(line, at);
-          }
-        });
+        onLines(res, (line, at) => this.line(line, at));
         res.on('end', () => this.ended('the server ended the stream'));
         res.on('error', (err) => this.ended(err.message));
       });
