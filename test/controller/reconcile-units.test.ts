@@ -4,6 +4,7 @@ import { evaluateCheck, satisfies } from '@hyprbox/controller/reconcilers/check'
 import { approvalsNeeded, autoApproved } from '@hyprbox/controller/reconcilers/runs';
 import { durationMs, windowState } from '@hyprbox/controller/reconcilers/windows';
 import { WorkQueue } from '@hyprbox/controller/reconcile/queue';
+import { rolloutPaused } from '@hyprbox/controller/reconcilers/nodeprofile';
 import type { Clock } from '@hyprbox/controller/reconcile/queue';
 
 /** A clock whose time only moves when the test says so. */
@@ -89,6 +90,21 @@ describe('reconciler units', () => {
       expect(bad.open === false && bad.reason).to.match(/is invalid/);
       expect(() => durationMs('2 hours')).to.throw(/not a duration/);
       expect(durationMs('1h30m')).to.equal(5_400_000);
+    });
+  });
+
+  describe('rollout pause', () => {
+    const profile = (resumedAt?: string) => ({ metadata: { name: 'p', ...(resumedAt ? { annotations: { 'hyprbox.io/rollout-resumed-at': resumedAt } } : {}) }, spec: { rollout: { maxFailures: 0 } } });
+    const failed = (finishedAt: string) => ({ metadata: { name: 'r' }, status: { phase: 'Failed', finishedAt } });
+    it('a failure pauses; a resume after it lifts the pause; a failure after the resume pauses again', () => {
+      expect(rolloutPaused(profile(), [failed('2026-01-02T03:04:05.300Z')])).to.equal(true);
+      expect(rolloutPaused(profile('2026-01-02T03:04:05.900Z'), [failed('2026-01-02T03:04:05.300Z')])).to.equal(false);
+      expect(rolloutPaused(profile('2026-01-02T03:04:05.900Z'), [failed('2026-01-02T03:04:06.100Z')])).to.equal(true);
+    });
+    it('a resume in whole seconds covers its second: a failure earlier in that second does not keep the rollout paused', () => {
+      expect(rolloutPaused(profile('2026-01-02T03:04:05Z'), [failed('2026-01-02T03:04:05.300Z')])).to.equal(false);
+      expect(rolloutPaused(profile('2026-01-02T03:04:05+00:00'), [failed('2026-01-02T03:04:05.300Z')])).to.equal(false);
+      expect(rolloutPaused(profile('2026-01-02T03:04:05Z'), [failed('2026-01-02T03:04:06.000Z')])).to.equal(true);
     });
   });
 

@@ -71,7 +71,7 @@ export function setNodePaused(c: Client, ns: string, name: string, paused: boole
 
 /** Resumes a rollout paused after failures: failures before now no longer count. */
 export function resumeRollout(c: Client, ns: string, profile: string, now = new Date()): Promise<Obj> {
-  return c.json('PATCH', path(ns, 'nodeprofiles', profile), { body: { metadata: { annotations: { 'hyprbox.io/rollout-resumed-at': now.toISOString().replace(/\.\d{3}Z$/, 'Z') } } }, contentType: MERGE });
+  return c.json('PATCH', path(ns, 'nodeprofiles', profile), { body: { metadata: { annotations: { 'hyprbox.io/rollout-resumed-at': now.toISOString() } } }, contentType: MERGE });
 }
 
 /** `7d`, `12h`, `30m`, `45s`, `2w` → milliseconds. */

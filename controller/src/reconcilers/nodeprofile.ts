@@ -267,9 +267,14 @@ const pick = (o: Record<string, unknown>): Record<string, unknown> => Object.fro
 /** The attempt number at the end of a run's name (runs are named <profile>-<node>-<state hash>-<attempt>). */
 export const attemptOf = (r: Obj): number => Number(/-(\d+)$/.exec(r.metadata.name ?? '')?.[1] ?? 0);
 
-/** Paused when more runs of this profile failed after the last resume than the rollout allows. */
+/**
+ * Paused when more runs of this profile failed after the last resume than rollout.maxFailures allows. Runs finish with millisecond times; a
+ * resume written with whole seconds (`kubectl annotate ...=2026-01-02T03:04:05Z`) covers its whole second, so
+ * a failure earlier in the second it was typed in does not keep the rollout paused.
+ */
 export function rolloutPaused(profile: Obj, runs: Obj[]): boolean {
-  const resumed = Date.parse(profile.metadata.annotations?.[RESUME_ANNOTATION] ?? '') || 0;
+  const mark = profile.metadata.annotations?.[RESUME_ANNOTATION] ?? '';
+  const resumed = (Date.parse(mark) || 0) + (/:\d{2}(?:Z|[+-]\d{2}:\d{2})$/.test(mark) ? 999 : 0);
   const maxFailures = (profile.spec as ProfileSpec).rollout?.maxFailures ?? 0;
   const failures = runs.filter((r) => ['Failed', 'RolledBack'].includes(phaseOf(r)) && Date.parse((r.status as { finishedAt?: string } | undefined)?.finishedAt ?? r.metadata.creationTimestamp ?? '') > resumed);
   return failures.length > maxFailures;
