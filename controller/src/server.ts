@@ -20,7 +20,7 @@ import type { Resource } from './api/resource.js';
 import type { Repository as RepositoryType } from './api/repository.js';
 import { WatchCache } from './api/watch-cache.js';
 import { createAuditor } from './audit/auditor.js';
-import { auditMiddleware } from './audit/middleware.js';
+import { auditRecorder } from './audit/recorder.js';
 import { executionEntry } from './audit/execution.js';
 import { VerifiedTokens, authenticateToken } from './auth/authn.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
@@ -113,7 +113,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     maxWatchBufferBytes: config.maxWatchBufferBytes,
     limiter: createAuthLimiter(),
     runLogs: new RunLogs(store),
-    audit: auditMiddleware(auditor, log),
+    audit: auditRecorder(auditor, log),
     authenticate: async (presented) => {
       const found = authenticateToken(index, verifiedTokens, presented, new Date());
       if (!found) return undefined;

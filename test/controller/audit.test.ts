@@ -17,7 +17,7 @@ import { DNS1123_SUBDOMAIN, createValidator, loadResources } from '@hyprbox/crds
 import type { AuditEvent } from '@hyprbox/crds';
 import { AUDIT_PREFIX, createAuditor } from '@hyprbox/controller/audit/auditor';
 import type { Auditor } from '@hyprbox/controller/audit/auditor';
-import { auditMiddleware, targetFromPath } from '@hyprbox/controller/audit/middleware';
+import { auditRecorder, targetFromPath } from '@hyprbox/controller/audit/recorder';
 import { Repository } from '@hyprbox/controller/api/repository';
 import { createRegistry } from '@hyprbox/controller/api/resource';
 import type { RequestAttributes } from '@hyprbox/controller/api/handlers';
@@ -109,7 +109,13 @@ async function serve(auditor: Auditor): Promise<{ url: string; server: Server; h
     res.setHeader('Audit-Id', req.id);
     next();
   });
-  app.use(auditMiddleware(auditor));
+  const record = auditRecorder(auditor);
+  // Armed as the controller's front arms it: with the URL as it arrived, on the response's 'close'.
+  app.use((req, res, next) => {
+    const url = req.url;
+    res.once('close', () => record(req, res, res.writableFinished, url));
+    next();
+  });
   app.use((req, res, next) => {
     if (req.path === '/healthz') return next();
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
@@ -136,7 +142,7 @@ async function serve(auditor: Auditor): Promise<{ url: string; server: Server; h
       ...(t.subresource ? { subresource: 'status' } : {}),
     } as RequestAttributes;
     if (req.user!.name === 'bob') return void res.status(403).json({ kind: 'Status', code: 403 });
-    if (req.headers['x-test'] === 'flood') res.locals['auditReason'] = 'too many requests from alice';
+    if (req.headers['x-test'] === 'flood') req.denyReason = 'too many requests from alice';
     if (req.headers['x-test'] === 'flood') return void res.status(429).set('Retry-After', '1').json({ kind: 'Status', code: 429 });
     if (req.headers['x-test'] === 'conflict') return void res.status(409).json({ kind: 'Status', code: 409 });
     if (req.headers['x-test'] === 'hold') {

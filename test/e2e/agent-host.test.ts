@@ -126,8 +126,12 @@ describe('hyprnode in a Debian test host', function () {
     expect(text).to.contain('line 1\nline 2\nline 3\n');
     expect(t.host.readFile('/root/marker')).to.equal('applied\n');
     // The execution is audited: which preset, the digest of what ran, each exit code.
-    const audit = readFileSync(`${c.dataDir}/audit/audit.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Json);
-    const exec = audit.find((e) => e.verb === 'execute' && e.name === name) as { user: { kind: string }; execution: { preset: string; scriptDigest: string; exitCodes: unknown[] } } | undefined;
+    // The audit file is written in bursts, after the request that finished the run was answered.
+    type Execution = { verb: string; name: string; user: { kind: string }; execution: { preset: string; scriptDigest: string; exitCodes: unknown[] } };
+    const execution = (): Execution | undefined => readFileSync(`${c.dataDir}/audit/audit.jsonl`, 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as Execution).find((e) => e.verb === 'execute' && e.name === name);
+    await until('the execution in the audit log', async () => execution() !== undefined, 10_000);
+    const exec = execution();
     expect(exec?.user.kind).to.equal('Node');
     expect(exec?.execution.preset).to.equal('p');
     expect(exec?.execution.scriptDigest).to.match(/^sha256:[0-9a-f]{64}$/);

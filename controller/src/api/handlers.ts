@@ -2,8 +2,8 @@
 // deletecollection, plus the /status subresource. One generic implementation; the resource decides the rest.
 import { isDeepStrictEqual } from 'node:util';
 import { isDns1123Label, isDns1123Subdomain } from '@hyprbox/crds';
-import type { NextFunction, Request, Response } from 'express';
-import { stringify as toYaml } from 'yaml';
+import type { ServerResponse } from 'node:http';
+import type { ParsedUrlQuery } from 'node:querystring';
 import { admitCreate, admitUpdate, asObject, parseFieldValidation, readyToDelete, isoSeconds } from './admission.js';
 import type { Obj } from './admission.js';
 import { APPLY_PATCH, OBJECT_TYPES, PATCH_TYPES, mediaType, parseBody } from './body.js';
@@ -19,6 +19,8 @@ import { parseAccept, parseIncludeObject, toTable } from './table.js';
 import type { AcceptResult, IncludeObject, TableApiVersion } from './table.js';
 import type { WatchCache } from './watch-cache.js';
 import { serveWatch } from './watch.js';
+import { sendBody } from './http.js';
+import type { ApiRequest } from './http.js';
 import type { RunLogs } from './runlog.js';
 import type { NamespaceView } from './namespace-view.js';
 
@@ -38,15 +40,15 @@ export type { Constraint };
 /** The security decisions the verbs consult; see controller/src/auth/guard.ts. */
 export interface Guard {
   /** Throws a 403 ApiError when the caller may not do this; may return a constraint on the objects. */
-  authorize(req: Request, attrs: RequestAttributes): Constraint | undefined;
+  authorize(req: ApiRequest, attrs: RequestAttributes): Constraint | undefined;
   /** Checks a write against the caller's own rights (escalation, ownership); throws 403/422. */
-  admit(req: Request, attrs: RequestAttributes, current: Obj | undefined, next: Obj | undefined): void;
+  admit(req: ApiRequest, attrs: RequestAttributes, current: Obj | undefined, next: Obj | undefined): void;
   /** Called on a parsed body before admission: server-generated content (a Token's name and secret). */
   beforeCreate(r: Resource, body: unknown): { afterAdmit(obj: Obj): void; decorate(stored: Obj): Obj } | undefined;
   /** Last step before an object is stored: server seals (a Run's signature). Returns what to store. */
   seal(r: Resource, next: Obj, current: Obj | undefined): Obj;
   /** After every successful write made through the API (`previous` and `req` for updates). */
-  written(r: Resource, obj: Obj, deleted: boolean, previous?: Obj, req?: Request): void;
+  written(r: Resource, obj: Obj, deleted: boolean, previous?: Obj, req?: ApiRequest): void;
   /** Whether an object satisfies a constraint. */
   satisfies(obj: Obj, c: Constraint): boolean;
   /** The roles a user holds (undefined for agents). */
@@ -74,7 +76,7 @@ async function afterDelete(deps: HandlerDeps, r: Resource, obj: Obj): Promise<vo
   if (r.def.namespaced && obj.metadata.namespace) await finishIfEmpty(deps, obj.metadata.namespace);
 }
 
-interface Target {
+export interface Target {
   resource: Resource;
   namespace?: string;
   name?: string;
@@ -103,17 +105,17 @@ function parsePath(registry: Registry, group: string, segments: string[]): Targe
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function dryRun(req: Request): boolean {
-  const v = req.query.dryRun;
+function dryRun(query: ParsedUrlQuery): boolean {
+  const v = query.dryRun;
   if (v === undefined) return false;
   if (v === 'All') return true;
   throw badRequest(`dryRun must be "All" (got "${String(v)}")`);
 }
 
-function selectorFilter(r: Resource, req: Request, namespace: string | undefined): (obj: Obj) => boolean {
+function selectorFilter(r: Resource, query: ParsedUrlQuery, namespace: string | undefined): (obj: Obj) => boolean {
   try {
-    const labels = str(req.query.labelSelector) ? parseLabelSelector(str(req.query.labelSelector)!) : undefined;
-    const fields = str(req.query.fieldSelector) ? parseFieldSelector(str(req.query.fieldSelector)!, r.selectableFields) : undefined;
+    const labels = str(query.labelSelector) ? parseLabelSelector(str(query.labelSelector)!) : undefined;
+    const fields = str(query.fieldSelector) ? parseFieldSelector(str(query.fieldSelector)!, r.selectableFields) : undefined;
     return (obj) =>
       (namespace === undefined || obj.metadata.namespace === namespace) &&
       (!labels || matchesLabels(labels, obj.metadata.labels)) &&
@@ -126,7 +128,7 @@ function selectorFilter(r: Resource, req: Request, namespace: string | undefined
 
 /** Parsed Accept headers: clients send the same few again and again (bounded; results are read-only). */
 const accepts = new Map<string, AcceptResult>();
-function acceptOf(req: Request): AcceptResult {
+function acceptOf(req: ApiRequest): AcceptResult {
   const header = req.headers.accept ?? '';
   let a = accepts.get(header);
   if (!a) {
@@ -138,86 +140,95 @@ function acceptOf(req: Request): AcceptResult {
 }
 
 /** Table options when the client asked for a Table (Accept as=Table), else undefined. */
-function tableRequest(req: Request): { includeObject: IncludeObject; apiVersion: TableApiVersion } | undefined {
-  const accept = acceptOf(req);
+function tableRequest(ctx: Ctx): { includeObject: IncludeObject; apiVersion: TableApiVersion } | undefined {
+  const accept = acceptOf(ctx.req);
   if (!accept.table) return undefined;
   let fromQuery: IncludeObject | undefined;
   try {
-    fromQuery = parseIncludeObject(req.query.includeObject);
+    fromQuery = parseIncludeObject(ctx.query.includeObject);
   } catch (err) {
     throw badRequest((err as Error).message);
   }
   return { includeObject: fromQuery ?? accept.includeObject ?? 'Metadata', apiVersion: accept.tableApiVersion ?? 'meta.k8s.io/v1' };
 }
 
-function send(req: Request, res: Response, code: number, body: unknown, warnings: string[] = []): void {
-  for (const w of warnings) res.append('Warning', `299 - ${JSON.stringify(w)}`);
-  if (acceptOf(req).yaml) {
-    res.status(code).type('application/yaml').send(toYaml(body));
-  } else {
-    // What res.json() sends, without express's content negotiation and freshness checks on every answer.
-    const json = JSON.stringify(body);
-    res.statusCode = code;
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(json));
-    res.end(json);
-  }
+function send(ctx: Ctx, code: number, body: unknown, warnings?: string[]): void {
+  sendBody(ctx.res, code, body, { yaml: acceptOf(ctx.req).yaml, ...(warnings ? { warnings } : {}) });
 }
 
-function sendObject(req: Request, res: Response, r: Resource, code: number, obj: Obj, warnings?: string[]): void {
-  const table = tableRequest(req);
-  if (table) {
-    send(req, res, code, toTable(r.def, [obj], table), warnings);
-  } else {
-    send(req, res, code, obj, warnings);
-  }
+function sendObject(ctx: Ctx, code: number, obj: Obj, warnings?: string[]): void {
+  const table = tableRequest(ctx);
+  send(ctx, code, table ? toTable(ctx.r.def, [obj], table) : obj, warnings);
 }
 
-export function createResourceHandler(deps: HandlerDeps, group: string) {
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const segments = req.path.split('/').filter(Boolean).map((seg) => {
-      try {
-        return decodeURIComponent(seg);
-      } catch {
-        throw badRequest(`malformed percent-encoding in the URL segment ${JSON.stringify(seg)}`);
+/** Where the resource verbs live; any other path is not theirs. */
+const PREFIXES: Array<[string, string]> = [['/apis/hyprbox.io/v1alpha1/', 'hyprbox.io'], ['/api/v1/', '']];
+
+export interface ResourceHandler {
+  /** The resource a path names, or undefined when it names none (discovery, OpenAPI, other routes). */
+  resolve(path: string): Target | undefined;
+  serve(req: ApiRequest, res: ServerResponse, target: Target, query: ParsedUrlQuery): Promise<void>;
+}
+
+export function createResourceHandler(deps: HandlerDeps): ResourceHandler {
+  return {
+    resolve(path) {
+      const prefix = PREFIXES.find(([p]) => path.startsWith(p));
+      if (!prefix) return undefined;
+      const segments = path.slice(prefix[0].length).split('/').filter(Boolean).map((seg) => {
+        try {
+          return decodeURIComponent(seg);
+        } catch {
+          throw badRequest(`malformed percent-encoding in the URL segment ${JSON.stringify(seg)}`);
+        }
+      });
+      return parsePath(deps.registry, prefix[1], segments);
+    },
+
+    async serve(req, res, target, query) {
+      // Names in the URL become store keys: refuse anything that is not a valid name before going further.
+      if (target.namespace !== undefined && !isDns1123Label(target.namespace)) throw badRequest(`invalid namespace in the URL: ${JSON.stringify(target.namespace)} is not a DNS-1123 label`);
+      if (target.name !== undefined && !isDns1123Subdomain(target.name)) throw badRequest(`invalid name in the URL: ${JSON.stringify(target.name)} is not a DNS-1123 subdomain`);
+      const { resource: r, namespace, name, subresource } = target;
+      const method = req.method ?? '';
+      const verb = verbOf(method, name !== undefined, query.watch === '1' || query.watch === 'true');
+      if (!verb || (subresource && verb !== 'get' && verb !== 'update' && verb !== 'patch')) {
+        throw methodNotAllowed(`${method} is not supported on ${(req.url ?? '').split('?')[0]}`);
       }
-    });
-    const target = parsePath(deps.registry, group, segments);
-    if (!target) return next(); // discovery, OpenAPI, or the 404 at the end of the app
-    // Names in the URL become store keys: refuse anything that is not a valid name before going further.
-    if (target.namespace !== undefined && !isDns1123Label(target.namespace)) throw badRequest(`invalid namespace in the URL: ${JSON.stringify(target.namespace)} is not a DNS-1123 label`);
-    if (target.name !== undefined && !isDns1123Subdomain(target.name)) throw badRequest(`invalid name in the URL: ${JSON.stringify(target.name)} is not a DNS-1123 subdomain`);
-    const { resource: r, namespace, name, subresource } = target;
-    const method = req.method;
-    const watching = req.query.watch === '1' || req.query.watch === 'true';
-    const verbs: Record<string, Verb> = name === undefined
-      ? { GET: watching ? 'watch' : 'list', POST: 'create', DELETE: 'deletecollection' }
-      : { GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
-    const verb: Verb | undefined = verbs[method];
-    if (!verb || (subresource && !['get', 'update', 'patch'].includes(verb))) {
-      throw methodNotAllowed(`${method} is not supported on ${req.path}`);
-    }
-    const attrs: RequestAttributes = { ...target, verb };
-    req.attributes = attrs;
-    const constraint = deps.guard.authorize(req, attrs);
-    const ctx: Ctx = { deps, req, res, r, namespace, name: name ?? '', subresource, attrs, constraint };
-    switch (verb) {
-      case 'list': return list(ctx);
-      case 'watch': return watch(ctx);
-      case 'get': return sendObject(req, res, r, 200, await readable(ctx));
-      case 'create': return create(ctx);
-      case 'update': return update(ctx);
-      case 'patch': return patch(ctx);
-      case 'delete': return remove(ctx);
-      case 'deletecollection': return removeCollection(ctx);
-    }
+      const attrs: RequestAttributes = { ...target, verb };
+      req.attributes = attrs;
+      const constraint = deps.guard.authorize(req, attrs);
+      const ctx: Ctx = { deps, req, res, query, r, namespace, name: name ?? '', subresource, attrs, constraint };
+      switch (verb) {
+        case 'list': return list(ctx);
+        case 'watch': return watch(ctx);
+        case 'get': return sendObject(ctx, 200, await readable(ctx));
+        case 'create': return create(ctx);
+        case 'update': return update(ctx);
+        case 'patch': return patch(ctx);
+        case 'delete': return remove(ctx);
+        case 'deletecollection': return removeCollection(ctx);
+      }
+    },
   };
+}
+
+function verbOf(method: string, named: boolean, watching: boolean): Verb | undefined {
+  switch (method) {
+    case 'GET': return named ? 'get' : watching ? 'watch' : 'list';
+    case 'POST': return named ? undefined : 'create';
+    case 'PUT': return named ? 'update' : undefined;
+    case 'PATCH': return named ? 'patch' : undefined;
+    case 'DELETE': return named ? 'delete' : 'deletecollection';
+    default: return undefined;
+  }
 }
 
 interface Ctx {
   deps: HandlerDeps;
-  req: Request;
-  res: Response;
+  req: ApiRequest;
+  res: ServerResponse;
+  query: ParsedUrlQuery;
   r: Resource;
   namespace: string | undefined;
   name: string;
@@ -249,29 +260,29 @@ function constrained(ctx: Ctx, filter: (obj: Obj) => boolean): (obj: Obj) => boo
 }
 
 async function list(ctx: Ctx): Promise<void> {
-  const { deps, req, res, r, namespace } = ctx;
-  const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw badRequest(`invalid limit "${String(req.query.limit)}"`);
+  const { deps, query, r, namespace } = ctx;
+  const limit = query.limit === undefined ? undefined : Number(query.limit);
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw badRequest(`invalid limit "${String(query.limit)}"`);
   const result = await deps.repo(r).list({
     namespace,
     ...(limit ? { limit } : {}),
-    ...(str(req.query.continue) ? { continueToken: str(req.query.continue)! } : {}),
-    filter: constrained(ctx, selectorFilter(r, req, namespace)),
+    ...(str(query.continue) ? { continueToken: str(query.continue)! } : {}),
+    filter: constrained(ctx, selectorFilter(r, query, namespace)),
   });
   const metadata = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
-  const table = tableRequest(req);
+  const table = tableRequest(ctx);
   if (table) {
-    send(req, res, 200, toTable(r.def, result.items, { ...table, listMeta: metadata }));
+    send(ctx, 200, toTable(r.def, result.items, { ...table, listMeta: metadata }));
     return;
   }
-  send(req, res, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata, items: result.items });
+  send(ctx, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata, items: result.items });
 }
 
 async function watch(ctx: Ctx): Promise<void> {
-  const { deps, req, res, r, namespace } = ctx;
-  const matches = constrained(ctx, selectorFilter(r, req, namespace));
-  const rv = parseResourceVersion(req.query.resourceVersion);
-  const timeout = req.query.timeoutSeconds === undefined ? undefined : Number(req.query.timeoutSeconds);
+  const { deps, req, res, query, r, namespace } = ctx;
+  const matches = constrained(ctx, selectorFilter(r, query, namespace));
+  const rv = parseResourceVersion(query.resourceVersion);
+  const timeout = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
   let initial: Obj[] = [];
   let from = rv ?? 0;
   if (rv === undefined || rv === 0) {
@@ -280,14 +291,14 @@ async function watch(ctx: Ctx): Promise<void> {
     initial = snapshot.items;
     from = Number(snapshot.resourceVersion);
   }
-  const table = tableRequest(req);
+  const table = tableRequest(ctx);
   serveWatch(req, res, {
     cache: deps.cache(r),
     initial,
     fromRevision: from,
     matches,
     table: table ?? false,
-    bookmarks: req.query.allowWatchBookmarks === 'true' || req.query.allowWatchBookmarks === '1',
+    bookmarks: query.allowWatchBookmarks === 'true' || query.allowWatchBookmarks === '1',
     ...(timeout !== undefined && Number.isFinite(timeout) ? { timeoutSeconds: timeout } : {}),
     maxBufferedBytes: deps.maxWatchBufferBytes,
   });
@@ -303,32 +314,32 @@ async function requireNamespace(deps: HandlerDeps, r: Resource, namespace: strin
 }
 
 async function create(ctx: Ctx): Promise<void> {
-  const { deps, req, res, r, namespace, subresource } = ctx;
+  const { deps, req, query, r, namespace, subresource } = ctx;
   if (subresource) throw methodNotAllowed('create is not supported on a subresource');
   const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
   const hooks = deps.guard.beforeCreate(r, body);
-  const { obj, warnings } = admitCreate(r, body, { namespace, fieldValidation: parseFieldValidation(req.query.fieldValidation), now: deps.now() });
+  const { obj, warnings } = admitCreate(r, body, { namespace, fieldValidation: parseFieldValidation(query.fieldValidation), now: deps.now() });
   hooks?.afterAdmit(obj);
   if (isNamespace(r)) obj.status = { phase: 'Active' };
-  recordUpdate(undefined, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+  recordUpdate(undefined, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
   admitWrite(ctx, undefined, obj);
   await requireNamespace(deps, r, namespace);
   const decorate = hooks?.decorate ?? ((o: Obj) => o);
   const repo = deps.repo(r);
   const sealed = deps.guard.seal(r, obj, undefined);
-  if (dryRun(req)) {
+  if (dryRun(query)) {
     if (await repo.get(namespace, obj.metadata.name!)) {
       throw new ApiError(409, 'AlreadyExists', `${r.def.plural}${r.def.group ? '.' + r.def.group : ''} "${obj.metadata.name}" already exists`);
     }
-    return sendObject(req, res, r, 201, decorate(sealed), warnings);
+    return sendObject(ctx, 201, decorate(sealed), warnings);
   }
   const stored = await repo.create(sealed);
   deps.guard.written(r, stored, false);
-  sendObject(req, res, r, 201, decorate(stored), warnings);
+  sendObject(ctx, 201, decorate(stored), warnings);
 }
 
 /** Stores an admitted update (or the final delete once the last finalizer is gone). */
-async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: Obj, isDry: boolean, req: Request): Promise<Obj> {
+async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: Obj, isDry: boolean, req: ApiRequest): Promise<Obj> {
   const expected = Number(current.metadata.resourceVersion);
   // Like Kubernetes, an update that changes nothing writes nothing: no new revision, no watch event.
   if (isDeepStrictEqual(next, current)) return current;
@@ -347,28 +358,28 @@ async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: 
 }
 
 async function update(ctx: Ctx): Promise<void> {
-  const { deps, req, res, r, name, subresource } = ctx;
+  const { deps, req, query, r, name, subresource } = ctx;
   const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
   const current = await readable(ctx);
   const { obj, warnings } = admitUpdate(r, current, body, {
-    fieldValidation: parseFieldValidation(req.query.fieldValidation),
+    fieldValidation: parseFieldValidation(query.fieldValidation),
     requireResourceVersion: true,
     ...(subresource ? { subresource } : {}),
   });
-  recordUpdate(current, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+  recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
   admitWrite(ctx, current, obj);
   if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
     throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
-  sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, dryRun(req), req), warnings);
+  sendObject(ctx, 200, await commitUpdate(deps, r, current, obj, dryRun(query), req), warnings);
 }
 
 async function patch(ctx: Ctx): Promise<void> {
-  const { deps, req, res, r, name, subresource } = ctx;
+  const { deps, req, query, r, name, subresource } = ctx;
   const type = mediaType(req.headers['content-type']);
   const body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
   if (type === APPLY_PATCH) return apply(ctx, body);
-  const isDry = dryRun(req);
+  const isDry = dryRun(query);
   // A patch without a resourceVersion applies to whatever is current: retry when someone wrote in between.
   for (let attempt = 0; ; attempt++) {
     const current = await readable(ctx);
@@ -378,15 +389,15 @@ async function patch(ctx: Ctx): Promise<void> {
       throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     const { obj, warnings } = admitUpdate(r, current, patched, {
-      fieldValidation: parseFieldValidation(req.query.fieldValidation),
+      fieldValidation: parseFieldValidation(query.fieldValidation),
       requireResourceVersion: false,
       ...(subresource ? { subresource } : {}),
     });
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
-    recordUpdate(current, obj, str(req.query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+    recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
     admitWrite(ctx, current, obj);
     try {
-      return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry, req), warnings);
+      return sendObject(ctx, 200, await commitUpdate(deps, r, current, obj, isDry, req), warnings);
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && pinned === undefined && attempt < 5) continue;
       throw err;
@@ -396,17 +407,17 @@ async function patch(ctx: Ctx): Promise<void> {
 
 /** Server-side apply: create or merge the applied configuration, owned by `fieldManager`. */
 async function apply(ctx: Ctx, body: unknown): Promise<void> {
-  const { deps, req, res, r, namespace, name, subresource } = ctx;
-  const manager = str(req.query.fieldManager);
+  const { deps, req, query, r, namespace, name, subresource } = ctx;
+  const manager = str(query.fieldManager);
   if (!manager) throw new ApiError(422, 'Invalid', 'PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
   const applied = asObject(r, body);
   if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
     throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
   }
   applied.metadata.name = name;
-  const force = req.query.force === 'true';
-  const fieldValidation = parseFieldValidation(req.query.fieldValidation);
-  const isDry = dryRun(req);
+  const force = query.force === 'true';
+  const fieldValidation = parseFieldValidation(query.fieldValidation);
+  const isDry = dryRun(query);
   for (let attempt = 0; ; attempt++) {
     const found = await deps.repo(r).get(namespace, name);
     const current = found && ctx.constraint && !deps.guard.satisfies(found, { ...ctx.constraint, scannerOnly: false }) ? undefined : found;
@@ -424,11 +435,11 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
       await requireNamespace(deps, r, namespace);
       const decorate = hooks?.decorate ?? ((o: Obj) => o);
       const sealed = deps.guard.seal(r, obj, undefined);
-      if (isDry) return sendObject(req, res, r, 201, decorate(sealed), warnings);
+      if (isDry) return sendObject(ctx, 201, decorate(sealed), warnings);
       try {
         const stored = await deps.repo(r).create(sealed);
         deps.guard.written(r, stored, false);
-        return sendObject(req, res, r, 201, decorate(stored), warnings);
+        return sendObject(ctx, 201, decorate(stored), warnings);
       } catch (err) {
         if (err instanceof ApiError && err.code === 409 && attempt < 5) continue;
         throw err;
@@ -440,7 +451,7 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
     admitWrite(ctx, current, obj);
     try {
-      return sendObject(req, res, r, 200, await commitUpdate(deps, r, current, obj, isDry, req), warnings);
+      return sendObject(ctx, 200, await commitUpdate(deps, r, current, obj, isDry, req), warnings);
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 5 && !err.details?.causes) continue;
       throw err;
@@ -487,7 +498,7 @@ async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: bo
   return { code: 200, obj: gone };
 }
 
-function deleteOptions(req: Request): DeleteOptions {
+function deleteOptions(req: ApiRequest): DeleteOptions {
   if (req.body === undefined || !Buffer.isBuffer(req.body) || req.body.length === 0) return {};
   const body = parseBody(req.body, req.headers['content-type'] ?? 'application/json', OBJECT_TYPES);
   if (typeof body !== 'object' || body === null) throw badRequest('DeleteOptions must be an object');
@@ -495,21 +506,21 @@ function deleteOptions(req: Request): DeleteOptions {
 }
 
 async function remove(ctx: Ctx): Promise<void> {
-  const { deps, req, res, r, name } = ctx;
+  const { deps, req, query, r, name } = ctx;
   if (isNamespace(r) && name === 'default') {
     throw new ApiError(403, 'Forbidden', 'namespaces "default" is forbidden: this namespace may not be deleted');
   }
   const current = await readable(ctx);
   admitWrite(ctx, current, undefined);
-  const { code, obj } = await deleteOne(deps, r, current, dryRun(req), deleteOptions(req));
-  sendObject(req, res, r, code, obj);
+  const { code, obj } = await deleteOne(deps, r, current, dryRun(query), deleteOptions(req));
+  sendObject(ctx, code, obj);
 }
 
 async function removeCollection(ctx: Ctx): Promise<void> {
-  const { deps, req, res, r, namespace } = ctx;
-  const isDry = dryRun(req);
+  const { deps, req, query, r, namespace } = ctx;
+  const isDry = dryRun(query);
   const opts = deleteOptions(req);
-  const { items, resourceVersion } = await deps.repo(r).list({ namespace, filter: constrained(ctx, selectorFilter(r, req, namespace)) });
+  const { items, resourceVersion } = await deps.repo(r).list({ namespace, filter: constrained(ctx, selectorFilter(r, query, namespace)) });
   const deleted: Obj[] = [];
   for (const current of items) {
     try {
@@ -520,5 +531,5 @@ async function removeCollection(ctx: Ctx): Promise<void> {
       if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
     }
   }
-  send(req, res, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata: { resourceVersion }, items: deleted });
+  send(ctx, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata: { resourceVersion }, items: deleted });
 }

@@ -8,7 +8,7 @@
 // encodes it once) is framed once too, so delivering it costs each watcher one socket write of the same
 // Buffer, without the response object's per-write bookkeeping. res.end() still writes the final chunk.
 import type { Socket } from 'node:net';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /** Chunks framing a shared line, made once per line. */
 const framed = new WeakMap<Buffer, Buffer>();
@@ -39,7 +39,7 @@ export class Outbox {
   private headersFlushed = false;
 
   constructor(
-    private readonly res: Response,
+    private readonly res: ServerResponse,
     /** Bytes the socket may buffer; past them `overflow` is called instead of buffering more. */
     private readonly maxBufferedBytes: number,
     private readonly overflow: () => void,
@@ -78,7 +78,7 @@ export class Outbox {
    * socket, and nothing of the response's own is queued ahead (its writableLength counts the socket's too).
    */
   private directSocket(): Socket | undefined {
-    const res = this.res as Response & { chunkedEncoding?: boolean };
+    const res = this.res as ServerResponse & { chunkedEncoding?: boolean };
     const socket = res.socket;
     if (!socket || socket.destroyed) return undefined;
     if (!this.headersFlushed) {

@@ -1,7 +1,8 @@
 // A client watch over HTTP: a chunked stream of `{"type": ..., "object": ...}` lines, fed by the watch cache.
 // A client that does not read (its socket buffer grows past the cap) is disconnected: it will relist, and the
 // server's memory stays bounded. Lines go out through an Outbox: one write per stream per event-loop turn.
-import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ApiRequest } from './http.js';
 import type { Obj } from './admission.js';
 import { ApiError } from './errors.js';
 import { tableForWatchEvent } from './table.js';
@@ -24,10 +25,10 @@ export interface WatchRequest {
   onEnd?: () => void;
 }
 
-export function serveWatch(req: Request, res: Response, w: WatchRequest): void {
+export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest): void {
   const { cache } = w;
   const def = cache.resource.def;
-  res.status(200);
+  res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('Cache-Control', 'no-cache, private');
   res.flushHeaders();

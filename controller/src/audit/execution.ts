@@ -1,11 +1,11 @@
 // An agent's command execution, audited when its Run reaches a final phase: which preset, the digest of
 // exactly the scripts that ran, and each step's exit code.
-import type { Request } from 'express';
+import type { ApiRequest } from '../api/http.js';
 import { scriptDigest } from '@hyprbox/crds';
 import type { Obj } from '../api/admission.js';
 import type { AuditEntry } from './auditor.js';
 
-export function executionEntry(req: Request, run: Obj): AuditEntry {
+export function executionEntry(req: ApiRequest, run: Obj): AuditEntry {
   const spec = run.spec as { preset?: string; steps?: Array<{ name: string; script: string; timeoutSeconds?: number }> };
   const status = run.status as { phase?: string; steps?: Array<{ name: string; exitCode?: number }> } | undefined;
   const p = req.user;

@@ -1,6 +1,6 @@
 // The Guard the API verbs consult: authorization with agents' constraints, escalation checks on tokens and
 // role bindings, token minting, and keeping the auth index current with writes made through the API.
-import type { Request } from 'express';
+import type { ApiRequest } from '../api/http.js';
 import type { RoleBinding, Token } from '@hyprbox/crds';
 import type { Obj } from '../api/admission.js';
 import { ApiError, forbidden, invalid } from '../api/errors.js';
@@ -21,7 +21,7 @@ const FINAL_RUN = new Set(['Succeeded', 'Failed', 'Cancelled', 'RolledBack']);
 
 export interface GuardDeps {
   /** Audits an agent's command execution once its run has finished. */
-  recordExecution?(req: Request, run: Obj): void;
+  recordExecution?(req: ApiRequest, run: Obj): void;
   index: AuthIndex;
   /** A preset by name (from the watch-fed cache), undefined if there is none. */
   preset(name: string): Obj | undefined;
@@ -45,7 +45,7 @@ export interface FullGuard extends Guard {
   grants(p: Principal): Grants | undefined;
 }
 
-const principalOf = (req: Request): Principal => {
+const principalOf = (req: ApiRequest): Principal => {
   if (!req.user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   return req.user;
 };
@@ -53,7 +53,7 @@ const principalOf = (req: Request): Principal => {
 export function createGuard(deps: GuardDeps): FullGuard {
   const grants = (p: Principal): Grants | undefined => (p.kind === 'User' ? grantsOf(p.name, deps.index.bindings.values()) : undefined);
   const isClusterAdmin = (p: Principal): boolean => p.kind === 'User' && grants(p)?.cluster === 'admin';
-  const deny = (req: Request, attrs: RequestAttributes, reason: string): never => {
+  const deny = (req: ApiRequest, attrs: RequestAttributes, reason: string): never => {
     req.denyReason = reason;
     throw forbidden(principalOf(req).name, attrs.verb, attrs.resource.def.plural, attrs.namespace);
   };
@@ -139,7 +139,7 @@ export function createGuard(deps: GuardDeps): FullGuard {
     satisfies: (obj, c) => satisfies(obj, c),
   };
 
-  function admitToken(req: Request, attrs: RequestAttributes, p: Principal, current: Token | undefined, next: Token | undefined): void {
+  function admitToken(req: ApiRequest, attrs: RequestAttributes, p: Principal, current: Token | undefined, next: Token | undefined): void {
     const admin = isClusterAdmin(p);
     for (const t of [current, next]) {
       if (!t || admin) continue;

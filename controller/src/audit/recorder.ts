@@ -1,13 +1,13 @@
-// Express middleware that audits each request once it has been answered: every mutating request (POST, PUT,
-// PATCH, DELETE, whatever its outcome) and every denied one (401, 403, 429). Successful reads are not
-// audited (too many). It goes right after the request id is set and before authentication, so requests
-// refused there are audited too. Nothing of the request or response body is read.
+// The audit of each request once it has been answered: every mutating request (POST, PUT, PATCH, DELETE,
+// whatever its outcome) and every denied one (401, 403, 429). Successful reads are not audited (too many).
+// The front arms it before authentication, so requests refused there are audited too. Nothing of the request
+// or response body is read.
 import { STATUS_CODES } from 'node:http';
-import type { Request, RequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { ApiRequest } from '../api/http.js';
 import type { AuditEntry, AuditUser, Auditor } from './auditor.js';
-// req.user, req.id, req.attributes and req.denyReason are declared with the app (../api/app.ts); they are
-// read defensively here, whatever their declared types.
+// req.user and req.attributes are read defensively here, whatever their declared types.
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const DENIED = new Set([401, 403, 429]);
@@ -90,7 +90,7 @@ export function targetFromPath(method: string, path: string, watch: boolean): Ta
 }
 
 /** The resolved request attributes, read defensively (their shape belongs to the resource handler). */
-function targetFromAttributes(req: Request): Target | undefined {
+function targetFromAttributes(req: ApiRequest): Target | undefined {
   const a = (req as { attributes?: unknown }).attributes as Partial<{ verb: unknown; resource: { def?: { plural?: unknown } }; namespace: unknown; name: unknown; subresource: unknown }> | undefined;
   const plural = a?.resource?.def?.plural;
   if (!a || typeof a.verb !== 'string' || typeof plural !== 'string') return undefined;
@@ -108,7 +108,7 @@ function targetFromAttributes(req: Request): Target | undefined {
 }
 
 /** The authenticated caller, read defensively: kind and node may not be there. */
-function userOf(req: Request): AuditUser | undefined {
+function userOf(req: ApiRequest): AuditUser | undefined {
   const u = (req as { user?: unknown }).user as { name?: unknown; kind?: unknown; node?: unknown } | undefined;
   if (!u || typeof u.name !== 'string') return undefined;
   let node: string | undefined;
@@ -122,46 +122,40 @@ function userOf(req: Request): AuditUser | undefined {
 }
 
 /**
- * Audits the request when it is answered (or when the client goes away first: code 499). The reason is
- * `req.denyReason` (set by authentication and authorization), else `res.locals.auditReason`, else the Status
- * reason of the code (Forbidden, Conflict, ...) for failures; neither may come from the request body.
+ * Audits one answered request (or one the client left first: `finished` false, code 499). Called by the
+ * front once the response has closed, with the URL as it arrived. The reason is `req.denyReason` (set by
+ * authentication and authorization), else the Status reason of the code (Forbidden, Conflict, ...) for
+ * failures; it never comes from the request body.
  */
-export function auditMiddleware(auditor: Auditor, log?: Logger): RequestHandler {
-  return (req: Request, res: Response, next) => {
-    const sourceAddress = req.socket?.remoteAddress ?? '';
-    let done = false;
-    const audit = (finished: boolean): void => {
-      if (done) return;
-      done = true;
-      try {
-        const code = finished || res.headersSent ? res.statusCode : 499;
-        if (!MUTATING.has(req.method) && !DENIED.has(code)) return;
-        const path = (req.originalUrl ?? req.url ?? '').split('?')[0] ?? '';
-        const watch = req.query?.['watch'] === 'true' || req.query?.['watch'] === '1';
-        const target = targetFromAttributes(req) ?? targetFromPath(req.method, path, watch);
-        const user = userOf(req);
-        const given = [(req as { denyReason?: unknown }).denyReason, (res.locals as { auditReason?: unknown }).auditReason];
-        const reason = code >= 400 ? given.find((r): r is string => typeof r === 'string' && r !== '') ?? reasonOf(code) : undefined;
-        const ua = req.headers['user-agent'];
-        const entry: AuditEntry = {
-          ...(user ? { user } : {}),
-          ...target,
-          path,
-          code,
-          requestId: String((req as { id?: unknown }).id ?? ''),
-          sourceAddress,
-          ...(typeof ua === 'string' && ua !== '' ? { userAgent: ua } : {}),
-          ...(reason ? { reason } : {}),
-        };
-        auditor.record(entry);
-      } catch (err) {
-        // auditing never breaks a request
-        log?.error({ err, id: req.id }, 'audit: could not describe the request');
-      }
-    };
-    // 'close' follows 'finish' for every answered request, and comes alone when the client went away first:
-    // one listener per request instead of two.
-    res.once('close', () => audit(res.writableFinished));
-    next();
+export type AuditRecorder = (req: ApiRequest, res: ServerResponse, finished: boolean, url: string) => void;
+
+export function auditRecorder(auditor: Auditor, log?: Logger): AuditRecorder {
+  return (req, res, finished, url) => {
+    try {
+      const code = finished || res.headersSent ? res.statusCode : 499;
+      if (!MUTATING.has(req.method ?? '') && !DENIED.has(code)) return;
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const watchParam = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1)).get('watch');
+      const target = targetFromAttributes(req) ?? targetFromPath(req.method ?? '', path, watchParam === 'true' || watchParam === '1');
+      const user = userOf(req);
+      const denied = req.denyReason;
+      const reason = code >= 400 ? (typeof denied === 'string' && denied !== '' ? denied : reasonOf(code)) : undefined;
+      const ua = req.headers['user-agent'];
+      const entry: AuditEntry = {
+        ...(user ? { user } : {}),
+        ...target,
+        path,
+        code,
+        requestId: String(req.id ?? ''),
+        sourceAddress: req.socket?.remoteAddress ?? '',
+        ...(typeof ua === 'string' && ua !== '' ? { userAgent: ua } : {}),
+        ...(reason ? { reason } : {}),
+      };
+      auditor.record(entry);
+    } catch (err) {
+      // auditing never breaks a request
+      log?.error({ err, id: req.id }, 'audit: could not describe the request');
+    }
   };
 }

@@ -1,0 +1,117 @@
+// The HTTP entry point of every request: request id, request log and audit, the public paths, authentication
+// (with failure throttling), then the resource verbs. They are most of the traffic and run on plain node:http:
+// express costs more per request than the whole GET of a cached object, so it only serves the rest
+// (discovery, OpenAPI, run logs, plans, whoami), behind the same front.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/authz.js';
+import { addressKey } from '../auth/ratelimit.js';
+import { tokenName } from '../auth/tokens.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import { ApiError, unauthorized } from './errors.js';
+import type { ResourceHandler } from './handlers.js';
+import { sendBody, sendError, sendText } from './http.js';
+import type { ApiRequest } from './http.js';
+import * as discovery from './discovery.js';
+
+/** Failed-authentication throttling (see auth/ratelimit.ts). */
+export interface Limiter {
+  retryAfter(keys: string[]): number;
+  failure(keys: string[]): void;
+  success(keys: string[]): void;
+}
+
+export interface FrontDeps {
+  log: Logger;
+  version: string;
+  /** Returns who a bearer token belongs to, or undefined for any token that must be refused. */
+  authenticate(token: string): Promise<Principal | undefined>;
+  limiter: Limiter;
+  audit?: AuditRecorder;
+  ready(): boolean;
+  resources: ResourceHandler;
+  /** Reads the raw body into req.body (capped; express's raw parser). */
+  readBody(req: ApiRequest, res: ServerResponse): Promise<void>;
+  /** Everything that is not a resource verb: an express application ending in 404. */
+  rest(req: ApiRequest, res: ServerResponse): void;
+}
+
+/** Paths anyone may read: liveness and the version, as in Kubernetes. */
+const PUBLIC: Record<string, (deps: FrontDeps, res: ServerResponse) => void> = {
+  '/healthz': (_d, res) => sendText(res, 200, 'ok'),
+  '/livez': (_d, res) => sendText(res, 200, 'ok'),
+  '/readyz': (d, res) => (d.ready() ? sendText(res, 200, 'ok') : sendText(res, 503, 'not ready')),
+  '/version': (d, res) => sendBody(res, 200, discovery.versionInfo(d.version)),
+};
+
+export function createFront(deps: FrontDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { log } = deps;
+  return (request, res) => {
+    const req = request as ApiRequest;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const id = randomUUID();
+    req.id = id;
+    res.setHeader('Audit-Id', id);
+    const started = process.hrtime.bigint();
+    // One listener for both: 'close' follows 'finish', and comes alone when the client went away first.
+    res.once('close', () => {
+      const finished = res.writableFinished;
+      const status = finished || res.headersSent ? res.statusCode : 499;
+      if (status >= 400 || log.isLevelEnabled('debug')) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log[status >= 500 ? 'error' : 'debug']({ id, method: req.method, url, status, ms, user: req.user?.name }, 'request');
+      }
+      deps.audit?.(req, res, finished, url);
+    });
+    const serve = (req.method === 'GET' || req.method === 'HEAD') && Object.hasOwn(PUBLIC, path) ? PUBLIC[path] : undefined;
+    if (serve) return serve(deps, res);
+    handle(deps, req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => sendError(req, res, err, log));
+  };
+}
+
+async function handle(deps: FrontDeps, req: ApiRequest, res: ServerResponse, path: string, query: string): Promise<void> {
+  // Other methods on a public path need no token either: they end in a 404.
+  if (!Object.hasOwn(PUBLIC, path)) req.user = await authenticate(deps, req, res);
+  const target = deps.resources.resolve(path);
+  if (!target) return deps.rest(req, res);
+  if (req.method !== 'GET' && req.method !== 'HEAD') await deps.readBody(req, res);
+  await deps.resources.serve(req, res, target, parseQuery(query));
+}
+
+/**
+ * Every path but the public ones needs a valid bearer token. Failures are throttled per source address and
+ * per token prefix; every refusal is the same 401, whatever was wrong with the token.
+ */
+async function authenticate(deps: FrontDeps, req: ApiRequest, res: ServerResponse): Promise<Principal> {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!m) {
+    req.denyReason = 'no bearer token';
+    throw unauthorized();
+  }
+  // A source address that keeps failing is refused before anything else; a token prefix that keeps failing
+  // is refused only when its token fails again, so knowing a prefix cannot lock out the token's owner.
+  const prefix = tokenName(m[1]!);
+  const ipKey = addressKey(req.socket.remoteAddress);
+  const tooMany = (wait: number): ApiError => {
+    req.denyReason = 'too many failed authentications';
+    res.setHeader('Retry-After', String(wait));
+    return new ApiError(429, 'TooManyRequests', `too many failed authentications; retry after ${wait} seconds`, { retryAfterSeconds: wait });
+  };
+  const ipWait = deps.limiter.retryAfter([ipKey]);
+  if (ipWait > 0) throw tooMany(ipWait);
+  const principal = await deps.authenticate(m[1]!);
+  if (!principal) {
+    const keys = [ipKey, ...(prefix ? [`prefix:${prefix}`] : [])];
+    const wait = deps.limiter.retryAfter(keys);
+    deps.limiter.failure(keys);
+    if (wait > 0) throw tooMany(wait);
+    req.denyReason = 'invalid token';
+    throw unauthorized();
+  }
+  deps.limiter.success([ipKey]);
+  return principal;
+}

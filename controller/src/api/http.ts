@@ -1,0 +1,58 @@
+// What every request carries through the API once the front (front.ts) has seen it, and the one way answers
+// and Status errors are written. Plain node:http types: the resource verbs do not go through express.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { stringify as toYaml } from 'yaml';
+import type { Principal } from '../auth/authz.js';
+import { BODY_LIMIT } from './body.js';
+import { ApiError, internalError, tooLarge } from './errors.js';
+import type { RequestAttributes } from './handlers.js';
+
+/** Set on the request by the front; express routes see the same fields (declared in app.ts). */
+export interface ApiFields {
+  id?: string;
+  /** The authenticated caller. */
+  user?: Principal;
+  /** What the request does, once routed (read by the audit log). */
+  attributes?: RequestAttributes;
+  /** Why the request was denied, for the audit log. */
+  denyReason?: string;
+  /** The raw body (a Buffer) once read. */
+  body?: unknown;
+}
+
+export type ApiRequest = IncomingMessage & ApiFields;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const YAML_TYPE = 'application/yaml; charset=utf-8';
+
+/** Writes a whole answer: JSON, or YAML when asked for; `warnings` become Kubernetes Warning headers. */
+export function sendBody(res: ServerResponse, code: number, body: unknown, opts: { yaml?: boolean; warnings?: string[] } = {}): void {
+  const text = opts.yaml ? toYaml(body) : JSON.stringify(body);
+  const headers: OutgoingHttpHeaders = { 'Content-Type': opts.yaml ? YAML_TYPE : JSON_TYPE, 'Content-Length': Buffer.byteLength(text) };
+  if (opts.warnings?.length) headers['Warning'] = opts.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(text);
+}
+
+export function sendText(res: ServerResponse, code: number, text: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Any failure as a Kubernetes Status; anything that is not an ApiError is logged and answered as a 500. */
+export function sendError(req: ApiRequest, res: ServerResponse, err: unknown, log: Logger): void {
+  let e: ApiError;
+  if (err instanceof ApiError) e = err;
+  else if ((err as { type?: string }).type === 'entity.too.large') e = tooLarge(BODY_LIMIT);
+  else {
+    log.error({ id: req.id, err }, 'unhandled error');
+    e = internalError();
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (e.code === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="hyprbox"');
+  sendBody(res, e.code, e.toStatus());
+}
