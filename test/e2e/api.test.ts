@@ -1,4 +1,5 @@
 // REST semantics and bad input, straight over HTTP, on both store backends.
+import { get as httpGet } from 'node:http';
 import { expect } from 'chai';
 import { startTestController } from '../lib/controller.js';
 import type { Backend, TestController } from '../lib/controller.js';
@@ -207,6 +208,19 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect(((await (await fetch(c.url + '/version')).json()) as { gitVersion: string }).gitVersion).to.be.a('string');
       expect((await fetch(c.url + '/healthz', { method: 'POST' })).status).to.equal(404);
       expect((await fetch(c.url + NODES)).status).to.equal(401);
+    });
+
+    it('serves a request line in absolute form (RFC 9112) as it serves the path', async () => {
+      const { hostname, port } = new URL(c.url);
+      const status = (path: string, auth: boolean) => new Promise<number>((resolve, reject) => {
+        httpGet({ hostname, port, path, headers: auth ? { Authorization: `Bearer ${c.token}` } : {} }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+      expect(await status(`${c.url}/healthz`, false)).to.equal(200);
+      expect(await status(`${c.url}${NODES}`, true)).to.equal(200);
+      expect(await status(`${c.url}${NODES}`, false)).to.equal(401);
     });
 
     it('a watch with a label selector sees an object leave the selection as DELETED', async () => {

@@ -50,7 +50,7 @@ export function createFront(deps: FrontDeps): (req: IncomingMessage, res: Server
   const { log } = deps;
   return (request, res) => {
     const req = request as ApiRequest;
-    const url = req.url ?? '/';
+    const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const id = randomUUID();
@@ -71,6 +71,17 @@ export function createFront(deps: FrontDeps): (req: IncomingMessage, res: Server
     if (serve) return serve(deps, res);
     handle(deps, req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => sendError(req, res, err, log));
   };
+}
+
+/** The path and query of a request line in absolute form (`GET http://host/path`), which servers must accept. */
+function originForm(url: string): string {
+  if (url.startsWith('/')) return url;
+  try {
+    const u = new URL(url);
+    return u.pathname + u.search;
+  } catch {
+    return url;
+  }
 }
 
 async function handle(deps: FrontDeps, req: ApiRequest, res: ServerResponse, path: string, query: string): Promise<void> {
