@@ -174,7 +174,7 @@ async function call(url: string, method: string, path: string, o: { user?: strin
 const NODES = '/apis/hyprbox.io/v1alpha1/namespaces/acme/nodes';
 
 describe('controller/audit', () => {
-  describe('the middleware', () => {
+  describe('the recorder, armed as the front arms it', () => {
     let f: Fixture;
     let url: string;
     let server: Server;
