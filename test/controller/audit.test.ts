@@ -18,6 +18,7 @@ import type { AuditEvent } from '@hyprbox/crds';
 import { AUDIT_PREFIX, createAuditor } from '@hyprbox/controller/audit/auditor';
 import type { Auditor } from '@hyprbox/controller/audit/auditor';
 import { auditRecorder, targetFromPath } from '@hyprbox/controller/audit/recorder';
+import { responseCode } from '@hyprbox/controller/api/http';
 import { Repository } from '@hyprbox/controller/api/repository';
 import { createRegistry } from '@hyprbox/controller/api/resource';
 import type { RequestAttributes } from '@hyprbox/controller/api/handlers';
@@ -113,7 +114,7 @@ async function serve(auditor: Auditor): Promise<{ url: string; server: Server; h
   // Armed as the controller's front arms it: with the URL as it arrived, on the response's 'close'.
   app.use((req, res, next) => {
     const url = req.url;
-    res.once('close', () => record(req, res, res.writableFinished, url));
+    res.once('close', () => record(req, responseCode(res), url));
     next();
   });
   app.use((req, res, next) => {

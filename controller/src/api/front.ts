@@ -12,7 +12,7 @@ import { tokenName } from '../auth/tokens.js';
 import type { AuditRecorder } from '../audit/recorder.js';
 import { ApiError, unauthorized } from './errors.js';
 import type { ResourceHandler } from './handlers.js';
-import { sendBody, sendError, sendText } from './http.js';
+import { responseCode, sendBody, sendError, sendText } from './http.js';
 import type { ApiRequest } from './http.js';
 import * as discovery from './discovery.js';
 
@@ -59,13 +59,12 @@ export function createFront(deps: FrontDeps): (req: IncomingMessage, res: Server
     const started = process.hrtime.bigint();
     // One listener for both: 'close' follows 'finish', and comes alone when the client went away first.
     res.once('close', () => {
-      const finished = res.writableFinished;
-      const status = finished || res.headersSent ? res.statusCode : 499;
+      const status = responseCode(res);
       if (status >= 400 || log.isLevelEnabled('debug')) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         log[status >= 500 ? 'error' : 'debug']({ id, method: req.method, url, status, ms, user: req.user?.name }, 'request');
       }
-      deps.audit?.(req, res, finished, url);
+      deps.audit?.(req, status, url);
     });
     const serve = (req.method === 'GET' || req.method === 'HEAD') && Object.hasOwn(PUBLIC, path) ? PUBLIC[path] : undefined;
     if (serve) return serve(deps, res);

@@ -23,6 +23,11 @@ export interface ApiFields {
 
 export type ApiRequest = IncomingMessage & ApiFields;
 
+/** The code a response ended with: 499 when the client went away before an answer was sent. */
+export function responseCode(res: ServerResponse): number {
+  return res.writableFinished || res.headersSent ? res.statusCode : 499;
+}
+
 const JSON_TYPE = 'application/json; charset=utf-8';
 const YAML_TYPE = 'application/yaml; charset=utf-8';
 

@@ -3,7 +3,6 @@
 // The front arms it before authentication, so requests refused there are audited too. Nothing of the request
 // or response body is read.
 import { STATUS_CODES } from 'node:http';
-import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ApiRequest } from '../api/http.js';
 import type { AuditEntry, AuditUser, Auditor } from './auditor.js';
@@ -122,17 +121,16 @@ function userOf(req: ApiRequest): AuditUser | undefined {
 }
 
 /**
- * Audits one answered request (or one the client left first: `finished` false, code 499). Called by the
- * front once the response has closed, with the URL as it arrived. The reason is `req.denyReason` (set by
+ * Audits one answered request (or one the client left first: code 499). Called by the front once the
+ * response has closed, with its code and the URL as it arrived. The reason is `req.denyReason` (set by
  * authentication and authorization), else the Status reason of the code (Forbidden, Conflict, ...) for
  * failures; it never comes from the request body.
  */
-export type AuditRecorder = (req: ApiRequest, res: ServerResponse, finished: boolean, url: string) => void;
+export type AuditRecorder = (req: ApiRequest, code: number, url: string) => void;
 
 export function auditRecorder(auditor: Auditor, log?: Logger): AuditRecorder {
-  return (req, res, finished, url) => {
+  return (req, code, url) => {
     try {
-      const code = finished || res.headersSent ? res.statusCode : 499;
       if (!MUTATING.has(req.method ?? '') && !DENIED.has(code)) return;
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
