@@ -1,6 +1,8 @@
 // REST semantics and bad input, straight over HTTP, on both store backends.
 import { get as httpGet } from 'node:http';
 import { expect } from 'chai';
+import { createRegistry, objectKey } from '@hyprbox/controller/api/resource';
+import { createEtcdStore } from '@hyprbox/controller/store/etcd';
 import { startTestController } from '../lib/controller.js';
 import type { Backend, TestController } from '../lib/controller.js';
 
@@ -137,6 +139,53 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       const stale = await c.api(`${NODES}/st-1`, { method: 'PUT', json: { ...afterStatus, spec: { paused: false } } });
       await expectStatus(stale, 409, 'Conflict');
     });
+
+    if (backend === 'etcd') {
+      // The controller starts an update from its watch copy (possibly behind another writer) and reads again
+      // when that copy was stale: the other writer's change must be neither refused nor lost.
+      it('updates and patches right after another etcd client changed the object: no false 409, no lost update', async function () {
+        type NodeObj = { metadata: { resourceVersion: string; annotations?: Record<string, string> } };
+        const other = await createEtcdStore({ endpoints: c.etcdEndpoints! });
+        const key = objectKey(createRegistry().byPlural('hyprbox.io', 'nodes')!, 'default', 'race-1');
+        const otherWrite = async (annotation: string): Promise<string> => {
+          const kv = (await other.get(key))!;
+          const stored = JSON.parse(kv.value) as NodeObj;
+          stored.metadata.annotations = { ...stored.metadata.annotations, [annotation]: 'other' };
+          const r = await other.update(key, JSON.stringify(stored), kv.modRevision);
+          if (!r.ok) throw new Error('the other writer lost a race it should not have');
+          return String(r.kv.modRevision);
+        };
+        try {
+          expect((await c.json('POST', NODES, node('race-1'))).status).to.equal(201);
+          for (let i = 0; i < 20; i++) {
+            const rv = await otherWrite(`other/put-${i}`);
+            const got = (await c.json<NodeObj>('GET', `${NODES}/race-1`)).body;
+            expect(got.metadata.resourceVersion).to.equal(rv);
+            // A PUT with the version the other writer just made (the controller's copy may be one behind).
+            await otherWrite(`other/before-put-${i}`).then(async (rv2) => {
+              got.metadata.resourceVersion = rv2;
+              got.metadata.annotations = { ...got.metadata.annotations, [`other/before-put-${i}`]: 'other', [`api/put-${i}`]: 'api' };
+              const put = await c.json<NodeObj>('PUT', `${NODES}/race-1`, got);
+              expect(put.status, JSON.stringify(put.body)).to.equal(200);
+            });
+            // A merge patch right after another write: applied on top of it, not instead of it.
+            await otherWrite(`other/patch-${i}`);
+            const patched = await c.json<NodeObj>('PATCH', `${NODES}/race-1`, { metadata: { annotations: { [`api/patch-${i}`]: 'api' } } }, 'application/merge-patch+json');
+            expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+            expect(patched.body.metadata.annotations).to.include({ [`other/patch-${i}`]: 'other', [`api/patch-${i}`]: 'api', [`api/put-${i}`]: 'api' });
+            // And a PUT with a version that is really old is still a conflict.
+            const stale = await c.json('PUT', `${NODES}/race-1`, { ...got, metadata: { ...got.metadata, resourceVersion: rv } });
+            expect(stale.status).to.equal(409);
+          }
+          const final = JSON.parse((await other.get(key))!.value) as NodeObj;
+          for (let i = 0; i < 20; i++) {
+            expect(final.metadata.annotations).to.include({ [`other/patch-${i}`]: 'other', [`api/patch-${i}`]: 'api', [`api/put-${i}`]: 'api' });
+          }
+        } finally {
+          await other.close();
+        }
+      });
+    }
 
     it('lists with limit and continue, each object exactly once', async () => {
       for (let i = 0; i < 7; i++) await c.api(NODES, { method: 'POST', json: node(`page-${i}`) });

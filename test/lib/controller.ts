@@ -21,6 +21,8 @@ export interface TestController {
   token: string;
   kubeconfig: string;
   dataDir: string;
+  /** The etcd the controller uses (etcd backend only). */
+  etcdEndpoints?: string[];
   controller: RunningController;
   /** fetch against the API with the admin token. */
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
@@ -55,6 +57,7 @@ export async function startTestController(backend: Backend, extraArgs: string[] 
     token,
     kubeconfig,
     dataDir,
+    ...(etcd ? { etcdEndpoints: etcd.endpoints } : {}),
     controller,
     api,
     async json<T>(method: string, path: string, body?: unknown, type = 'application/json') {

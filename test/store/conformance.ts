@@ -209,6 +209,20 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
       });
     });
 
+    describe('getForWrite', function () {
+      it("returns the writer's own last write at once (an update built on it succeeds), and an absent key exactly", async function () {
+        expect(await store.getForWrite(`${p}absent`)).to.deep.equal({ kv: undefined, exact: true });
+        let last = kvOf(await store.create(`${p}w`, 'v0'));
+        expect((await store.get(`${p}w`))?.modRevision).to.equal(last.modRevision); // read once: cached where there is a cache
+        for (let i = 1; i <= 20; i++) {
+          const { kv } = await store.getForWrite(`${p}w`);
+          expect(kv).to.deep.equal(last);
+          last = kvOf(await store.update(`${p}w`, `v${i}`, kv!.modRevision));
+        }
+        expect(await store.get(`${p}w`)).to.deep.equal(last);
+      });
+    });
+
     describe('revisions', function () {
       it('are strictly increasing by one per write and shared across keys', async function () {
         const base = await store.currentRevision();

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { rejection, sleep, until } from '../lib/wait.js';
 import { createEtcdStore } from '@hyprbox/controller/store/etcd';
 import { CompactedError } from '@hyprbox/controller/store/types';
-import type { Store, WatchEvent } from '@hyprbox/controller/store/types';
+import type { KeyValue, Store, WatchEvent } from '@hyprbox/controller/store/types';
 import { createServer } from 'node:net';
 import { startEtcd, useEtcd } from '../lib/etcd-server.js';
 import { storeConformance } from './conformance.js';
@@ -71,6 +71,30 @@ describe('etcd store', function () {
       expect((await a.get(`${p}leased`))?.value).to.equal('x');
       await until('the lease to expire', async () => (await b.get(`${p}leased`)) === undefined, 10_000);
       expect(await a.get(`${p}leased`)).to.equal(undefined);
+    });
+
+    it('getForWrite says when its copy may be stale, and an update built on a stale copy writes nothing', async function () {
+      this.timeout(20_000);
+      const a = await open();
+      const b = await open();
+      const key = `/etcd-specific/${Date.now().toString(36)}-for-write`;
+      let latest = (await b.create(key, 'b0')) as { kv: KeyValue };
+      await a.get(key); // a caches the key: its copies for writes come from its watch from now on
+      for (let i = 1; i <= 50; i++) {
+        const r = await b.update(key, `b${i}`, latest.kv.modRevision);
+        if (!r.ok) throw new Error('update failed');
+        latest = r;
+        // Right after another client's write, a's watch may not have brought it yet.
+        const { kv, exact } = await a.getForWrite(key);
+        if (kv!.modRevision === latest.kv.modRevision) {
+          expect(kv).to.deep.equal(latest.kv);
+          continue;
+        }
+        expect(exact, 'a stale copy must say it may be stale').to.equal(false);
+        expect(kv!.modRevision).to.be.below(latest.kv.modRevision);
+        expect((await a.update(key, 'lost update', kv!.modRevision)).ok).to.equal(false);
+        expect((await b.get(key))?.value).to.equal(`b${i}`);
+      }
     });
 
     it('discovers a compaction done by another client (range, watch, compactedRevision)', async function () {

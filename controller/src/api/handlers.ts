@@ -198,7 +198,7 @@ export function createResourceHandler(deps: HandlerDeps): ResourceHandler {
       const attrs: RequestAttributes = { ...target, verb };
       req.attributes = attrs;
       const constraint = deps.guard.authorize(req, attrs);
-      const ctx: Ctx = { deps, req, res, query, r, namespace, name: name ?? '', subresource, attrs, constraint };
+      const ctx: Ctx = { deps, req, res, query, r, namespace, name: name ?? '', subresource, attrs, constraint, committed: false };
       switch (verb) {
         case 'list': return list(ctx);
         case 'watch': return watch(ctx);
@@ -235,6 +235,8 @@ interface Ctx {
   subresource: 'status' | undefined;
   attrs: RequestAttributes;
   constraint: Constraint | undefined;
+  /** A write of this request reached the store (an attempt after that must not be retried). */
+  committed: boolean;
 }
 
 const refOf = (r: Resource) => ({ plural: r.def.plural, group: r.def.group, kind: r.def.kind });
@@ -245,6 +247,24 @@ async function readable(ctx: Ctx): Promise<Obj> {
   if (ctx.constraint && !ctx.deps.guard.satisfies(obj, { ...ctx.constraint, scannerOnly: false })) throw notFound(refOf(ctx.r), ctx.name);
   return obj;
 }
+
+/**
+ * The current object for an update or patch: on etcd the store's copy for writes, which may be stale (the
+ * write's compare then fails); `exact` false says so, and the caller retries once from readable().
+ */
+async function writable(ctx: Ctx, dry: boolean): Promise<{ current: Obj; exact: boolean }> {
+  if (dry) return { current: await readable(ctx), exact: true };
+  const { obj, exact } = await ctx.deps.repo(ctx.r).getForWrite(ctx.namespace, ctx.name);
+  if (!obj && exact) throw notFound(refOf(ctx.r), ctx.name);
+  if (!obj || (ctx.constraint && !ctx.deps.guard.satisfies(obj, { ...ctx.constraint, scannerOnly: false }))) {
+    if (exact) throw notFound(refOf(ctx.r), ctx.name);
+    return { current: await readable(ctx), exact: true };
+  }
+  return { current: obj, exact };
+}
+
+/** Whether an attempt that started from a copy that may be stale failed before writing, and so may run again. */
+const staleAttempt = (ctx: Ctx, exact: boolean, err: unknown): boolean => !exact && !ctx.committed && err instanceof ApiError;
 
 /** Security checks on a write: the constraint on the result, then escalation and ownership. */
 function admitWrite(ctx: Ctx, current: Obj | undefined, next: Obj | undefined): void {
@@ -339,7 +359,8 @@ async function create(ctx: Ctx): Promise<void> {
 }
 
 /** Stores an admitted update (or the final delete once the last finalizer is gone). */
-async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: Obj, isDry: boolean, req: ApiRequest): Promise<Obj> {
+async function commitUpdate(ctx: Ctx, current: Obj, next: Obj, isDry: boolean): Promise<Obj> {
+  const { deps, r, req } = ctx;
   const expected = Number(current.metadata.resourceVersion);
   // Like Kubernetes, an update that changes nothing writes nothing: no new revision, no watch event.
   if (isDeepStrictEqual(next, current)) return current;
@@ -348,58 +369,74 @@ async function commitUpdate(deps: HandlerDeps, r: Resource, current: Obj, next: 
   const repo = deps.repo(r);
   if (readyToDelete(next)) {
     const gone = await repo.delete(current, expected);
+    ctx.committed = true;
     deps.guard.written(r, gone, true);
     await afterDelete(deps, r, gone);
     return next;
   }
   const stored = await repo.update(next, expected);
+  ctx.committed = true;
   deps.guard.written(r, stored, false, current, req);
   return stored;
 }
 
 async function update(ctx: Ctx): Promise<void> {
   const { deps, req, query, r, name, subresource } = ctx;
-  const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
-  const current = await readable(ctx);
-  const { obj, warnings } = admitUpdate(r, current, body, {
-    fieldValidation: parseFieldValidation(query.fieldValidation),
-    requireResourceVersion: true,
-    ...(subresource ? { subresource } : {}),
-  });
-  recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
-  admitWrite(ctx, current, obj);
-  if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
-    throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  const isDry = dryRun(query);
+  for (let attempt = 0; ; attempt++) {
+    // Parsed for every attempt: admission prunes and defaults the body in place.
+    const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
+    const { current, exact } = attempt === 0 ? await writable(ctx, isDry) : { current: await readable(ctx), exact: true };
+    try {
+      const { obj, warnings } = admitUpdate(r, current, body, {
+        fieldValidation: parseFieldValidation(query.fieldValidation),
+        requireResourceVersion: true,
+        ...(subresource ? { subresource } : {}),
+      });
+      recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+      admitWrite(ctx, current, obj);
+      if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(refOf(r), name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry), warnings);
+    } catch (err) {
+      if (staleAttempt(ctx, exact, err)) continue;
+      throw err;
+    }
   }
-  sendObject(ctx, 200, await commitUpdate(deps, r, current, obj, dryRun(query), req), warnings);
 }
 
 async function patch(ctx: Ctx): Promise<void> {
   const { deps, req, query, r, name, subresource } = ctx;
   const type = mediaType(req.headers['content-type']);
-  const body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
+  let body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
   if (type === APPLY_PATCH) return apply(ctx, body);
   const isDry = dryRun(query);
   // A patch without a resourceVersion applies to whatever is current: retry when someone wrote in between.
   for (let attempt = 0; ; attempt++) {
-    const current = await readable(ctx);
-    const patched = applyPatch(type, current, body) as Obj;
-    const pinned = (patched.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
-    if (pinned !== undefined && pinned !== current.metadata.resourceVersion) {
-      throw conflict({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name, 'the object has been modified; please apply your changes to the latest version and try again');
-    }
-    const { obj, warnings } = admitUpdate(r, current, patched, {
-      fieldValidation: parseFieldValidation(query.fieldValidation),
-      requireResourceVersion: false,
-      ...(subresource ? { subresource } : {}),
-    });
-    obj.metadata.resourceVersion = current.metadata.resourceVersion;
-    recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
-    admitWrite(ctx, current, obj);
+    // Parsed again for every further attempt: the patched object shares parts of the patch, which admission
+    // prunes and defaults in place.
+    if (attempt > 0) body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
+    const { current, exact } = attempt === 0 ? await writable(ctx, isDry) : { current: await readable(ctx), exact: true };
+    let pinned: string | undefined;
     try {
-      return sendObject(ctx, 200, await commitUpdate(deps, r, current, obj, isDry, req), warnings);
+      const patched = applyPatch(type, current, body) as Obj;
+      pinned = (patched.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+      if (pinned !== undefined && pinned !== current.metadata.resourceVersion) {
+        throw conflict(refOf(r), name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      const { obj, warnings } = admitUpdate(r, current, patched, {
+        fieldValidation: parseFieldValidation(query.fieldValidation),
+        requireResourceVersion: false,
+        ...(subresource ? { subresource } : {}),
+      });
+      obj.metadata.resourceVersion = current.metadata.resourceVersion;
+      recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+      admitWrite(ctx, current, obj);
+      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry), warnings);
     } catch (err) {
-      if (err instanceof ApiError && err.code === 409 && pinned === undefined && attempt < 5) continue;
+      if (staleAttempt(ctx, exact, err)) continue;
+      if (err instanceof ApiError && err.code === 409 && pinned === undefined && !ctx.committed && attempt < 5) continue;
       throw err;
     }
   }
@@ -407,7 +444,7 @@ async function patch(ctx: Ctx): Promise<void> {
 
 /** Server-side apply: create or merge the applied configuration, owned by `fieldManager`. */
 async function apply(ctx: Ctx, body: unknown): Promise<void> {
-  const { deps, req, query, r, namespace, name, subresource } = ctx;
+  const { deps, query, r, namespace, name, subresource } = ctx;
   const manager = str(query.fieldManager);
   if (!manager) throw new ApiError(422, 'Invalid', 'PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
   const applied = asObject(r, body);
@@ -451,7 +488,7 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
     admitWrite(ctx, current, obj);
     try {
-      return sendObject(ctx, 200, await commitUpdate(deps, r, current, obj, isDry, req), warnings);
+      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry), warnings);
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 5 && !err.details?.causes) continue;
       throw err;

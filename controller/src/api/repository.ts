@@ -80,6 +80,12 @@ export class Repository {
     return kv ? decode(kv) : undefined;
   }
 
+  /** The object an update or patch starts from; see Store.getForWrite (it may be stale where `exact` is false). */
+  async getForWrite(namespace: string | undefined, name: string): Promise<{ obj: Obj | undefined; exact: boolean }> {
+    const { kv, exact } = await this.store.getForWrite(this.key(namespace, name));
+    return { obj: kv ? decode(kv) : undefined, exact };
+  }
+
   async mustGet(namespace: string | undefined, name: string): Promise<Obj> {
     const obj = await this.get(namespace, name);
     if (!obj) throw notFound(this.ref(), name);

@@ -149,12 +149,35 @@ export class EtcdReadCache {
     }
     const { kv, revision } = await read();
     // Cache it only if the watch has not yet gone past the read: every later change then still arrives.
-    if (kv && this.seen > 0 && revision >= this.seen) {
-      this.kvs.delete(key);
-      if (this.kvs.size >= MAX_KEYS) this.kvs.delete(this.kvs.keys().next().value!);
-      this.kvs.set(key, { ...kv });
-    }
+    if (kv && this.seen > 0 && revision >= this.seen) this.remember({ ...kv });
     return kv;
+  }
+
+  /**
+   * The cached value without waiting for the watch: it may be stale, so it is only for a write that compares
+   * its modRevision (see Store.getForWrite). Undefined when the key is not cached or the cache is not trusted.
+   */
+  peek(key: string): KeyValue | undefined {
+    const kv = this.seen > 0 ? this.kvs.get(key) : undefined;
+    return kv ? { ...kv } : undefined;
+  }
+
+  /**
+   * A write this client made, known before the watch brings it back, so that the writer's next update of the
+   * key starts from it (Kubernetes' update-from-cache would start from the older copy and fail its compare).
+   * Kept only when the watch has not yet passed its revision: every later change of the key still arrives.
+   */
+  wrote(kv: KeyValue): void {
+    if (this.seen === 0 || kv.modRevision <= this.seen) return;
+    const cached = this.kvs.get(kv.key);
+    if (cached && cached.modRevision >= kv.modRevision) return;
+    this.remember({ ...kv });
+  }
+
+  private remember(kv: KeyValue): void {
+    this.kvs.delete(kv.key);
+    if (this.kvs.size >= MAX_KEYS) this.kvs.delete(this.kvs.keys().next().value!);
+    this.kvs.set(kv.key, kv);
   }
 
   stop(): void {

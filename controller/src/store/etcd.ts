@@ -222,6 +222,12 @@ class EtcdStore implements Store {
     });
   }
 
+  async getForWrite(key: string): Promise<{ kv: KeyValue | undefined; exact: boolean }> {
+    if (this.closed) throw new Error(`etcd store (${this.where}) is closed`);
+    const copy = this.reads.peek(key);
+    return copy ? { kv: copy, exact: false } : { kv: await this.get(key), exact: true };
+  }
+
   async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
     const at = opts.revision && opts.revision > 0 ? opts.revision : 0;
     if (at > 0 && at < this.compacted) throw new CompactedError(at, this.compacted);
@@ -261,7 +267,9 @@ class EtcdStore implements Store {
     );
     const revision = Number(res.header.revision);
     if (!res.succeeded) return { ok: false, revision, ...this.current(res) };
-    return { ok: true, revision, kv: { key, value, createRevision: revision, modRevision: revision, version: 1, lease } };
+    const kv: KeyValue = { key, value, createRevision: revision, modRevision: revision, version: 1, lease };
+    this.reads.wrote(kv);
+    return { ok: true, revision, kv };
   }
 
   async createMany(entries: CreateEntry[]): Promise<TxnResult[]> {
@@ -323,6 +331,7 @@ class EtcdStore implements Store {
       version: Number(prev.version) + 1,
       lease,
     };
+    this.reads.wrote(kv);
     return { ok: true, revision, kv };
   }
 

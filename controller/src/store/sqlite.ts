@@ -318,6 +318,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       remember(kv);
       return { ...kv };
     },
+    async getForWrite(key) {
+      return { kv: await store.get(key), exact: true };
+    },
     async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
       checkOpen();
       const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;

@@ -91,6 +91,13 @@ export class CompactedError extends Error {
 export interface Store {
   readonly backend: 'sqlite' | 'etcd';
   get(key: string): Promise<KeyValue | undefined>;
+  /**
+   * The key's value for a write that compares its modRevision (an update or delete built on it). It may be
+   * stale where `exact` is false (etcd: the watch copy, not waited for); a write built on a stale value
+   * fails its compare and nothing is written, so the caller reads again with get() and retries. SQLite's is
+   * always exact.
+   */
+  getForWrite(key: string): Promise<{ kv: KeyValue | undefined; exact: boolean }>;
   /** Keys starting with `prefix`, in key order. */
   range(prefix: string, opts?: RangeOptions): Promise<RangeResult>;
   /** Create the key if absent (etcd: compare createRevision == 0). */
