@@ -1,6 +1,7 @@
 // API benchmark (npm run bench:api): for the SQLite store and a real etcd, in one run,
 //   a. raw Store writes/s at concurrency 64 (in this process, no HTTP);
 //   b. API writes/s over HTTP at concurrency 64 (POST, PUT, merge PATCH of Nodes) and the ratio b/a;
+//   b*. the same PUTs to a minimal node:http server over the store (minimal-child.ts): the ceiling of b/a;
 //   c. authenticated GET of one object versus a bare express 5 server, same client, same concurrency;
 //   d. write-to-delivery delay on every one of 1,000 open watches, for 200 creates 10 ms apart.
 // The controller and the bare server each run in their own child process; this process only generates load
@@ -340,6 +341,31 @@ async function apiWrites(
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// b*. The ceiling of b/a: the least a Node HTTP server does per write over the same store (minimal-child.ts)
+
+async function minimalPuts(url: string, pids: Pids): Promise<Phase> {
+  const client = new HttpClient(url, undefined, CONCURRENCY);
+  try {
+    const objs: NodeObj[][] = Array.from({ length: CONCURRENCY }, () => []);
+    await Promise.all(
+      objs.map(async (mine, w) => {
+        for (let i = 0; i < KEYS_PER_WORKER; i++) mine.push(await client.json<NodeObj>('POST', `/min/m-${w}-${i}`, 201, newNode(`m-${w}-${i}`)));
+      }),
+    );
+    // The same request as row b's PUT: the whole object with its resourceVersion, one annotation changed.
+    return await phase(pids, async (w, seq) => {
+      const mine = objs[w]!;
+      const i = seq % mine.length;
+      const obj = mine[i]!;
+      obj.metadata.annotations = { 'bench.hyprbox.io/n': String(seq) };
+      mine[i] = await client.json<NodeObj>('PUT', `/min/${obj.metadata.name}`, 200, obj);
+    });
+  } finally {
+    client.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // c. GET versus a bare express server
 
 async function getLoad(url: string, token: string | undefined, path: string, pids: Pids): Promise<Phase> {
@@ -481,6 +507,8 @@ async function watchFanout(url: string, token: string, pids: Pids, attempt: numb
 interface BackendResult {
   backend: Backend;
   store: { create: Phase; update: Phase };
+  /** PUTs of the minimal server (b*.), on the store of row a once that row is done. */
+  minimal: Phase;
   api: { post: Phase; put: Phase; patch: Phase };
   get: { controller: Phase; bare: Phase };
   watch: WatchResult;
@@ -491,6 +519,7 @@ const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
 async function runBackend(backend: Backend): Promise<BackendResult> {
   // a. The raw store, in this process.
   let store: { create: Phase; update: Phase };
+  let minimal: Phase;
   {
     const tmp = await tempDir('hyprbox-bench-store-');
     let etcd: EtcdServer | undefined;
@@ -502,6 +531,14 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
         store = await storeWrites(s, { ...(etcd?.pid !== undefined ? { etcd: etcd.pid } : {}) });
       } finally {
         await s.close();
+      }
+      log(`${backend}: minimal server PUTs`);
+      const where = etcd ? etcd.endpoints.join(',') : join(tmp.dir, 'minimal.db');
+      const child = await forkChild<{ url: string; pid: number }>(join(CHILD_DIR, 'minimal-child.js'), [backend, where]);
+      try {
+        minimal = await minimalPuts(child.ready.url, { controller: child.ready.pid, ...(etcd?.pid !== undefined ? { etcd: etcd.pid } : {}) });
+      } finally {
+        await child.stop();
       }
     } finally {
       await etcd?.stop();
@@ -534,7 +571,7 @@ async function runBackend(backend: Backend): Promise<BackendResult> {
 
     log(`${backend}: ${WATCHERS} watches`);
     const watch = await undisturbed((attempt) => watchFanout(url, token, pids, attempt));
-    return { backend, store, api, get: { controller, bare: bareGet }, watch };
+    return { backend, store, minimal, api, get: { controller, bare: bareGet }, watch };
   } finally {
     await bare?.stop();
     await ctl?.stop();
@@ -595,6 +632,10 @@ function report(results: BackendResult[], background: number): string {
   row(`   b/a (goal >= ${GOAL_WRITE_RATIO.toFixed(2)})          POST/create`, each((r) => wr(r.api.post, r.store.create)));
   row('                                   PUT/update', each((r) => wr(r.api.put, r.store.update)));
   row('                                 PATCH/update', each((r) => wr(r.api.patch, r.store.update)));
+  row('b*. minimal server (node:http, parse,', each(() => ''));
+  row('    getForWrite, update, answer)     PUT/s', each((r) => num(r.minimal)));
+  row('   its PUT / store update: ceiling of b/a', each((r) => mark(ratio(r.minimal.opsPerSecond, r.store.update.opsPerSecond).toFixed(2), r.minimal, r.store.update)));
+  row('   controller PUT / minimal PUT', each((r) => mark(ratio(r.api.put.opsPerSecond, r.minimal.opsPerSecond).toFixed(2), r.api.put, r.minimal)));
   row('c. GET one object, req/s (c=64)   controller', each((r) => num(r.get.controller)));
   row('                                bare express', each((r) => num(r.get.bare)));
   row(`   controller/bare (goal >= ${GOAL_GET_RATIO.toFixed(2)})`, each((r) => {
@@ -607,7 +648,7 @@ function report(results: BackendResult[], background: number): string {
   row('                                         max', each((r) => mark(fmtMs(r.watch.maxMs), r.watch)));
   row('   events delivered', each((r) => mark(`${fmtInt(r.watch.delivered)}/${fmtInt(r.watch.expected)}`, r.watch)));
   lines.push(rule);
-  const cpus = results.flatMap((r) => [r.store.create, r.store.update, r.api.post, r.api.put, r.api.patch, r.get.controller, r.get.bare, r.watch].map((p) => p.cpu));
+  const cpus = results.flatMap((r) => [r.store.create, r.store.update, r.minimal, r.api.post, r.api.put, r.api.patch, r.get.controller, r.get.bare, r.watch].map((p) => p.cpu));
   const disturbed = cpus.filter((c) => disturbance(c) !== undefined).length;
   if (disturbed > 0) {
     lines.push(
@@ -619,7 +660,7 @@ function report(results: BackendResult[], background: number): string {
   lines.push('');
   lines.push(
     'Detail: per-request latency, and CPU in % of one core during each row (warm-up included) of: the server (controller, or the bare ' +
-      'express server in its rows) / etcd / the bench process / everything else (other processes, kernel work not charged to these)',
+      'express or minimal server in their rows) / etcd / the bench process / everything else (other processes, kernel work not charged to these)',
   );
   const D = 30;
   const detail = (label: string, pick: (r: BackendResult) => Phase): void => {
@@ -638,6 +679,7 @@ function report(results: BackendResult[], background: number): string {
   };
   detail('a. store create', (r) => r.store.create);
   detail('a. store update', (r) => r.store.update);
+  detail('b*. minimal PUT', (r) => r.minimal);
   detail('b. API POST', (r) => r.api.post);
   detail('b. API PUT', (r) => r.api.put);
   detail('b. API PATCH', (r) => r.api.patch);

@@ -169,14 +169,30 @@ export function createAuditor(o: AuditorOptions): Auditor {
 
   // Names sort by time, then by the order of record() within one millisecond; the random tail keeps names
   // of several controllers apart.
-  let lastStamp = '';
+  let lastMs = NaN;
+  let stamp = '';
   let seq = 0;
+  // Random bytes drawn a pool at a time: one randomBytes() call per name cost more than the rest of the name.
+  let pool = Buffer.alloc(0);
+  let used = 0;
+  const randomTail = (n: number): string => {
+    if (used + n > pool.length) {
+      pool = randomBytes(1024);
+      used = 0;
+    }
+    let s = '';
+    for (let i = 0; i < n; i++) s += (pool[used++]! % 36).toString(36);
+    return s;
+  };
   const nameFor = (time: Date): string => {
-    const stamp = time.toISOString().replace(/\D/g, '').slice(0, 17); // yyyymmddhhmmssSSS
-    seq = stamp === lastStamp ? seq + 1 : 0;
-    lastStamp = stamp;
-    const rand = Array.from(randomBytes(5), (b) => (b % 36).toString(36)).join('');
-    return `${stamp}-${seq.toString(36).padStart(3, '0')}${rand}`;
+    const ms = time.getTime();
+    if (ms === lastMs) seq += 1;
+    else {
+      stamp = time.toISOString().replace(/\D/g, '').slice(0, 17); // yyyymmddhhmmssSSS
+      lastMs = ms;
+      seq = 0;
+    }
+    return `${stamp}-${seq.toString(36).padStart(3, '0')}${randomTail(5)}`;
   };
 
   const opt = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v !== '' ? cut(v, max) : undefined);
