@@ -167,6 +167,10 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
               got.metadata.annotations = { ...got.metadata.annotations, [`other/before-put-${i}`]: 'other', [`api/put-${i}`]: 'api' };
               const put = await c.json<NodeObj>('PUT', `${NODES}/race-1`, got);
               expect(put.status, JSON.stringify(put.body)).to.equal(200);
+              // Sent back unchanged after another write: a no-op only on the copy, a conflict on the object.
+              await otherWrite(`other/after-put-${i}`);
+              const again = await c.json('PUT', `${NODES}/race-1`, put.body);
+              expect(again.status, JSON.stringify(again.body)).to.equal(409);
             });
             // A merge patch right after another write: applied on top of it, not instead of it.
             await otherWrite(`other/patch-${i}`);

@@ -243,24 +243,26 @@ const refOf = (r: Resource) => ({ plural: r.def.plural, group: r.def.group, kind
 
 /** The current object, as far as the caller may see it: outside its constraint it does not exist. */
 async function readable(ctx: Ctx): Promise<Obj> {
-  const obj = await ctx.deps.repo(ctx.r).mustGet(ctx.namespace, ctx.name);
-  if (ctx.constraint && !ctx.deps.guard.satisfies(obj, { ...ctx.constraint, scannerOnly: false })) throw notFound(refOf(ctx.r), ctx.name);
+  const obj = await ctx.deps.repo(ctx.r).get(ctx.namespace, ctx.name);
+  if (!obj || !visible(ctx, obj)) throw notFound(refOf(ctx.r), ctx.name);
   return obj;
 }
 
+const visible = (ctx: Ctx, obj: Obj): boolean => !ctx.constraint || ctx.deps.guard.satisfies(obj, { ...ctx.constraint, scannerOnly: false });
+
 /**
- * The current object for an update or patch: on etcd the store's copy for writes, which may be stale (the
- * write's compare then fails); `exact` false says so, and the caller retries once from readable().
+ * The current object for an update or patch. Unless `fresh` is asked for, on etcd it is the store's copy for
+ * writes, which may be stale (`exact` false): the write's compare then fails, commitUpdate refuses to call it
+ * a no-op, and the caller tries once more with `fresh`. A copy that would end the request (absent, or outside
+ * the caller's constraint) is read again at once.
  */
-async function writable(ctx: Ctx, dry: boolean): Promise<{ current: Obj; exact: boolean }> {
-  if (dry) return { current: await readable(ctx), exact: true };
-  const { obj, exact } = await ctx.deps.repo(ctx.r).getForWrite(ctx.namespace, ctx.name);
-  if (!obj && exact) throw notFound(refOf(ctx.r), ctx.name);
-  if (!obj || (ctx.constraint && !ctx.deps.guard.satisfies(obj, { ...ctx.constraint, scannerOnly: false }))) {
+async function writable(ctx: Ctx, fresh: boolean): Promise<{ current: Obj; exact: boolean }> {
+  if (!fresh) {
+    const { obj, exact } = await ctx.deps.repo(ctx.r).getForWrite(ctx.namespace, ctx.name);
+    if (obj && visible(ctx, obj)) return { current: obj, exact };
     if (exact) throw notFound(refOf(ctx.r), ctx.name);
-    return { current: await readable(ctx), exact: true };
   }
-  return { current: obj, exact };
+  return { current: await readable(ctx), exact: true };
 }
 
 /** Whether an attempt that started from a copy that may be stale failed before writing, and so may run again. */
@@ -359,11 +361,15 @@ async function create(ctx: Ctx): Promise<void> {
 }
 
 /** Stores an admitted update (or the final delete once the last finalizer is gone). */
-async function commitUpdate(ctx: Ctx, current: Obj, next: Obj, isDry: boolean): Promise<Obj> {
+async function commitUpdate(ctx: Ctx, current: Obj, next: Obj, isDry: boolean, exact: boolean): Promise<Obj> {
   const { deps, r, req } = ctx;
   const expected = Number(current.metadata.resourceVersion);
-  // Like Kubernetes, an update that changes nothing writes nothing: no new revision, no watch event.
-  if (isDeepStrictEqual(next, current)) return current;
+  // Like Kubernetes, an update that changes nothing writes nothing: no new revision, no watch event. Only a
+  // current object can say so: a copy that may be stale sends the caller to read again (staleAttempt).
+  if (isDeepStrictEqual(next, current)) {
+    if (!exact) throw conflict(refOf(r), ctx.name, 'the object has been modified; please apply your changes to the latest version and try again');
+    return current;
+  }
   next = deps.guard.seal(r, next, current);
   if (isDry) return next;
   const repo = deps.repo(r);
@@ -386,7 +392,7 @@ async function update(ctx: Ctx): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     // Parsed for every attempt: admission prunes and defaults the body in place.
     const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
-    const { current, exact } = attempt === 0 ? await writable(ctx, isDry) : { current: await readable(ctx), exact: true };
+    const { current, exact } = await writable(ctx, isDry || attempt > 0);
     try {
       const { obj, warnings } = admitUpdate(r, current, body, {
         fieldValidation: parseFieldValidation(query.fieldValidation),
@@ -398,7 +404,7 @@ async function update(ctx: Ctx): Promise<void> {
       if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(refOf(r), name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
-      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry), warnings);
+      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry, exact), warnings);
     } catch (err) {
       if (staleAttempt(ctx, exact, err)) continue;
       throw err;
@@ -417,7 +423,7 @@ async function patch(ctx: Ctx): Promise<void> {
     // Parsed again for every further attempt: the patched object shares parts of the patch, which admission
     // prunes and defaults in place.
     if (attempt > 0) body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
-    const { current, exact } = attempt === 0 ? await writable(ctx, isDry) : { current: await readable(ctx), exact: true };
+    const { current, exact } = await writable(ctx, isDry || attempt > 0);
     let pinned: string | undefined;
     try {
       const patched = applyPatch(type, current, body) as Obj;
@@ -433,7 +439,7 @@ async function patch(ctx: Ctx): Promise<void> {
       obj.metadata.resourceVersion = current.metadata.resourceVersion;
       recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
       admitWrite(ctx, current, obj);
-      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry), warnings);
+      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry, exact), warnings);
     } catch (err) {
       if (staleAttempt(ctx, exact, err)) continue;
       if (err instanceof ApiError && err.code === 409 && pinned === undefined && !ctx.committed && attempt < 5) continue;
@@ -488,7 +494,7 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
     admitWrite(ctx, current, obj);
     try {
-      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry), warnings);
+      return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry, true), warnings);
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && err.reason === 'Conflict' && attempt < 5 && !err.details?.causes) continue;
       throw err;
