@@ -232,6 +232,36 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect(after.metadata.resourceVersion).to.equal(created.metadata.resourceVersion);
     });
 
+    it('DeleteOptions in the body: a dry run deletes nothing, and a body that cannot be read deletes nothing', async () => {
+      await c.api(NODES, { method: 'POST', json: node('keep-1') });
+      const del = (body: unknown, path = `${NODES}/keep-1`) => c.api(path, { method: 'DELETE', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+      // kubectl delete --dry-run=server puts dryRun in the body, not the query.
+      const dry = await del({ propagationPolicy: 'Background', dryRun: ['All'] });
+      expect(dry.status).to.equal(200);
+      expect(((await dry.json()) as { metadata: { name: string } }).metadata.name).to.equal('keep-1');
+      const dryAll = await del({ kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] }, NODES);
+      expect(dryAll.status).to.equal(200);
+      expect(((await dryAll.json()) as { items: unknown[] }).items.length).to.be.greaterThan(0);
+      expect(await names()).to.include('keep-1');
+
+      const misspelt = await expectStatus(await del({ dryrun: ['All'] }), 400, 'BadRequest');
+      expect(misspelt.details?.causes?.[0]).to.deep.include({ field: 'dryrun', message: 'unknown field' });
+      const wrong = await expectStatus(await del({ dryRun: ['all'], gracePeriodSeconds: 'soon', preconditions: { uid: 5 } }), 400, 'BadRequest');
+      expect(wrong.details?.causes?.map((x) => x.field)).to.have.members(['dryRun[0]', 'gracePeriodSeconds', 'preconditions.uid']);
+      await expectStatus(await del({ propagationPolicy: 'Sometimes' }), 400, 'BadRequest');
+      await expectStatus(await del({ propagationPolicy: 'Orphan', orphanDependents: true }), 400, 'BadRequest');
+      await expectStatus(await del([]), 400, 'BadRequest');
+      await expectStatus(await c.api(`${NODES}/keep-1?dryRun=Nope`, { method: 'DELETE' }), 400, 'BadRequest');
+      await expectStatus(await c.api(`${NODES}/keep-1?gracePeriodSeconds=soon`, { method: 'DELETE' }), 400, 'BadRequest');
+      const stale = await expectStatus(await del({ preconditions: { resourceVersion: '1' } }), 409, 'Conflict');
+      expect(stale.message).to.contain('Precondition failed');
+      expect(await names()).to.include('keep-1');
+
+      const real = await del({ propagationPolicy: 'Foreground', gracePeriodSeconds: 0 });
+      expect(real.status).to.equal(200);
+      expect(await names()).to.not.include('keep-1');
+    });
+
     it('deleting a namespace deletes its objects, waiting for finalizers', async () => {
       const NS = '/api/v1/namespaces';
       expect((await c.api(NS, { method: 'POST', json: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } } })).status).to.equal(201);

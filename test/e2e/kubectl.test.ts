@@ -161,6 +161,17 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect((await k(['get', 'nodes.hyprbox.io', 'cache-1', '-n', 'acme'])).stderr).to.contain('NotFound');
     });
 
+    it('delete --dry-run=server deletes nothing, one object or all', async () => {
+      const before = (await k(['get', 'nodes.hyprbox.io', '-n', 'acme', '-o', 'name'])).stdout;
+      expect(before).to.contain('node.hyprbox.io/db-1');
+      const one = await k(['delete', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', '--dry-run=server']);
+      expect(one.code, one.stderr).to.equal(0);
+      expect(one.stdout).to.contain('"db-1" deleted (server dry run)');
+      const all = await k(['delete', 'nodes.hyprbox.io', '--all', '-n', 'acme', '--dry-run=server']);
+      expect(all.code, all.stderr).to.equal(0);
+      expect((await k(['get', 'nodes.hyprbox.io', '-n', 'acme', '-o', 'name'])).stdout).to.equal(before);
+    });
+
     it('server-side apply: owns fields, removes what the config drops, reports conflicts', async () => {
       const manifest = (labels: string) => `apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata:\n  name: ssa-1\n  namespace: acme\n  labels: {${labels}}\nspec:\n  paused: true\n`;
       const first = await k(['apply', '--server-side', '-f', '-'], manifest('role: db, env: prod'));

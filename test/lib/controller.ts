@@ -86,6 +86,8 @@ export function send(url: string, method: string, headers: Headers, body: string
     const u = new URL(url);
     // The path goes out exactly as given (no dot-segment normalisation), as a hostile client would send it.
     const path = url.slice(u.origin.length);
+    // node:http frames no body on DELETE by itself: say its length, as every real client does.
+    if (body !== undefined && !headers.has('Content-Length')) headers.set('Content-Length', String(Buffer.byteLength(body)));
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
       { protocol: u.protocol, hostname: u.hostname, port: u.port, path, method, headers: Object.fromEntries(headers.entries()), ...(ca ? { ca } : {}) },
       (res) => {

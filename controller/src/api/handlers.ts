@@ -12,6 +12,8 @@ import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound }
 import type { Repository } from './repository.js';
 import { parseResourceVersion } from './repository.js';
 import { applyPatch } from './patch.js';
+import { deleteOptions } from './delete-options.js';
+import type { DeleteOptions } from './delete-options.js';
 import { finishIfEmpty, terminateNamespace } from './namespaces.js';
 import type { Registry, Resource } from './resource.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
@@ -502,14 +504,9 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
   }
 }
 
-interface DeleteOptions {
-  preconditions?: { uid?: string; resourceVersion?: string };
-}
-
-async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: boolean, opts: DeleteOptions): Promise<{ code: number; obj: Obj }> {
+async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: boolean, pre: DeleteOptions['preconditions']): Promise<{ code: number; obj: Obj }> {
   const ref = { plural: r.def.plural, group: r.def.group, kind: r.def.kind };
   const name = current.metadata.name!;
-  const pre = opts.preconditions ?? {};
   if (pre.uid && pre.uid !== current.metadata.uid) {
     throw conflict(ref, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
   }
@@ -541,11 +538,9 @@ async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: bo
   return { code: 200, obj: gone };
 }
 
-function deleteOptions(req: ApiRequest): DeleteOptions {
-  if (req.body === undefined || !Buffer.isBuffer(req.body) || req.body.length === 0) return {};
-  const body = parseBody(req.body, req.headers['content-type'] ?? 'application/json', OBJECT_TYPES);
-  if (typeof body !== 'object' || body === null) throw badRequest('DeleteOptions must be an object');
-  return body as DeleteOptions;
+function deleteOptionsOf(req: ApiRequest, query: ParsedUrlQuery): DeleteOptions {
+  const raw = req.body !== undefined && Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
+  return deleteOptions(raw && parseBody(raw, req.headers['content-type'] ?? 'application/json', OBJECT_TYPES), query);
 }
 
 async function remove(ctx: Ctx): Promise<void> {
@@ -553,22 +548,23 @@ async function remove(ctx: Ctx): Promise<void> {
   if (isNamespace(r) && name === 'default') {
     throw new ApiError(403, 'Forbidden', 'namespaces "default" is forbidden: this namespace may not be deleted');
   }
+  // Options first: a body that cannot be read deletes nothing.
+  const opts = deleteOptionsOf(req, query);
   const current = await readable(ctx);
   admitWrite(ctx, current, undefined);
-  const { code, obj } = await deleteOne(deps, r, current, dryRun(query), deleteOptions(req));
+  const { code, obj } = await deleteOne(deps, r, current, opts.dryRun, opts.preconditions);
   sendObject(ctx, code, obj);
 }
 
 async function removeCollection(ctx: Ctx): Promise<void> {
   const { deps, req, query, r, namespace } = ctx;
-  const isDry = dryRun(query);
-  const opts = deleteOptions(req);
+  const opts = deleteOptionsOf(req, query);
   const { items, resourceVersion } = await deps.repo(r).list({ namespace, filter: constrained(ctx, selectorFilter(r, query, namespace)) });
   const deleted: Obj[] = [];
   for (const current of items) {
     try {
       admitWrite(ctx, current, undefined);
-      deleted.push((await deleteOne(deps, r, current, isDry, opts)).obj);
+      deleted.push((await deleteOne(deps, r, current, opts.dryRun, opts.preconditions)).obj);
     } catch (err) {
       // Gone or changed since the list: not ours to delete any more.
       if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
