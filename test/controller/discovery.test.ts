@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   apiextensionsResources,
+  reviewResources,
   apiGroupList,
   coreApiVersions,
   coreV1Resources,
@@ -42,7 +43,7 @@ describe('controller/api/discovery', () => {
     });
   });
 
-  it('GET /apis lists hyprbox.io first, then apiextensions.k8s.io', () => {
+  it('GET /apis lists hyprbox.io first, then apiextensions.k8s.io and the self-review groups', () => {
     const expected = {
       kind: 'APIGroupList',
       apiVersion: 'v1',
@@ -57,6 +58,11 @@ describe('controller/api/discovery', () => {
           versions: [{ groupVersion: 'apiextensions.k8s.io/v1', version: 'v1' }],
           preferredVersion: { groupVersion: 'apiextensions.k8s.io/v1', version: 'v1' },
         },
+        ...['authorization.k8s.io', 'authentication.k8s.io'].map((name) => ({
+          name,
+          versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
+          preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
+        })),
       ],
     };
     expect(apiGroupList(DEFS)).to.deep.equal(expected);
@@ -80,6 +86,15 @@ describe('controller/api/discovery', () => {
   it('GET /apis/hyprbox.io/v1alpha1 leaves out other group versions', () => {
     const other = { ...NODE, group: 'example.com' };
     expect(groupResources([other, PROFILE]).resources.map((r) => r.name)).to.deep.equal(['nodeprofiles']);
+  });
+
+  it('GET /apis/authorization.k8s.io/v1 and authentication.k8s.io/v1 serve the self reviews, create only', () => {
+    expect(reviewResources('authorization.k8s.io')?.resources.map((r) => [r.name, r.kind, r.verbs.join()])).to.deep.equal([
+      ['selfsubjectaccessreviews', 'SelfSubjectAccessReview', 'create'],
+      ['selfsubjectrulesreviews', 'SelfSubjectRulesReview', 'create'],
+    ]);
+    expect(reviewResources('authentication.k8s.io')?.groupVersion).to.equal('authentication.k8s.io/v1');
+    expect(reviewResources('hyprbox.io')).to.equal(undefined);
   });
 
   it('GET /apis/apiextensions.k8s.io/v1 serves customresourcedefinitions read-only', () => {

@@ -198,6 +198,42 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect((await get()).metadata.labels.role).to.equal('db');
     });
 
+    it('create namespace (sent as protobuf), auth can-i and auth whoami', async () => {
+      const ns = await k(['create', 'namespace', 'proto-1']);
+      expect(ns.code, ns.stderr).to.equal(0);
+      const got = JSON.parse((await k(['get', 'namespace', 'proto-1', '-o', 'json'])).stdout) as { metadata: { creationTimestamp: string }; status: { phase: string } };
+      expect(got.status.phase).to.equal('Active');
+      expect(got.metadata.creationTimestamp).to.match(/^\d{4}-/);
+      expect((await k(['create', 'namespace', 'proto-1'])).stderr).to.contain('AlreadyExists');
+      const bad = await k(['create', 'namespace', 'Not_DNS']);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('metadata.name');
+      expect((await k(['get', 'namespace', 'Not_DNS'])).code).to.equal(1);
+
+      const yes = await k(['auth', 'can-i', 'create', 'nodes.hyprbox.io', '-n', 'acme']);
+      expect([yes.code, yes.stdout.trim()]).to.deep.equal([0, 'yes']);
+      const pods = await k(['auth', 'can-i', 'get', 'pods']);
+      expect([pods.code, pods.stdout.trim()]).to.deep.equal([1, 'no - HyprBox serves no resource "pods"']);
+      const me = JSON.parse((await k(['auth', 'whoami', '-o', 'json'])).stdout) as { status: { userInfo: { username: string } } };
+      expect(me.status.userInfo.username).to.equal('admin');
+
+      // A viewer reads but does not write, and kubectl says so.
+      const objects = [
+        { apiVersion: 'hyprbox.io/v1alpha1', kind: 'User', metadata: { name: 'kviewer' }, spec: {} },
+        { apiVersion: 'hyprbox.io/v1alpha1', kind: 'RoleBinding', metadata: { name: 'kviewer' }, spec: { user: 'kviewer', role: 'viewer' } },
+      ];
+      for (const o of objects) expect((await k(['create', '-f', '-'], JSON.stringify(o))).code).to.equal(0);
+      const minted = await k(['create', '-f', '-', '-o', 'json'], JSON.stringify({ apiVersion: 'hyprbox.io/v1alpha1', kind: 'Token', metadata: {}, spec: { user: 'kviewer' } }));
+      const token = (JSON.parse(minted.stdout) as { status: { token: string } }).status.token;
+      const viewerCan = (verb: string) => k(['--token', token, 'auth', 'can-i', verb, 'nodes.hyprbox.io', '-n', 'acme']);
+      expect((await viewerCan('list')).stdout.trim()).to.equal('yes');
+      const no = await viewerCan('delete');
+      expect(no.code).to.equal(1);
+      expect(no.stdout).to.match(/^no - role viewer cannot delete nodes/);
+      const list = await k(['--token', token, 'auth', 'can-i', '--list', '-n', 'acme']);
+      expect(list.stdout).to.match(/\nnodes\.hyprbox\.io\s+\[\]\s+\[\]\s+\[get list watch\]\n/);
+    });
+
     it('refuses requests without the token', async () => {
       const res = await send(`${c.url}/apis/hyprbox.io/v1alpha1/nodes`, 'GET', new Headers(), undefined, c.controller.caCert);
       expect(res.status).to.equal(401);

@@ -191,6 +191,60 @@ describe('control-plane security', function () {
     }
   }
 
+  it('SelfSubjectAccessReview (kubectl auth can-i) agrees with every cell of the matrix', async () => {
+    const CLUSTER = new Set(['presets', 'namespaces', 'users', 'tokens', 'rolebindings', 'auditevents', 'customresourcedefinitions']);
+    const groupOf = (plural: string) => (plural === 'namespaces' ? '' : plural === 'customresourcedefinitions' ? 'apiextensions.k8s.io' : 'hyprbox.io');
+    const wrong: string[] = [];
+    for (const cell of readMatrix()) {
+      const [plural, subresource] = cell.resource.split('/') as [string, string | undefined];
+      for (const who of WHO.filter((w) => w !== 'anonymous')) {
+        const want = cell.expect[who];
+        // An agent's own node and lease are the ones named after it.
+        const name = who === 'agent' && (plural === 'nodes' || plural === 'leases') && cell.verb !== 'list' && cell.verb !== 'watch' && cell.verb !== 'create' ? 'web-1' : undefined;
+        const attrs = { verb: cell.verb, group: groupOf(plural), resource: plural, ...(subresource ? { subresource } : {}), ...(CLUSTER.has(plural) ? {} : { namespace: 'acme' }), ...(name ? { name } : {}) };
+        const r = await call(who, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attrs } });
+        expect(r.status, JSON.stringify(r.body)).to.equal(201);
+        // own and ns: allowed for some objects (the caller's, the namespace's), which is what "yes" means.
+        if (r.body.status.allowed !== (want !== '✗')) wrong.push(`${cell.resource} ${cell.verb} as ${who}: matrix ${want}, review ${JSON.stringify(r.body.status)}`);
+      }
+    }
+    expect(wrong).to.deep.equal([]);
+    // The agent's node is its own; another node of the same namespace is not.
+    const other = await call('agent', 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'get', group: 'hyprbox.io', resource: 'nodes', namespace: 'acme', name: 'db-9' } } });
+    expect(other.body.status.allowed).to.equal(false);
+    expect(other.body.status.reason).to.contain('web-1');
+  });
+
+  it('SelfSubjectRulesReview and SelfSubjectReview describe the caller; bad reviews are refused', async () => {
+    const rules = await call('viewer', 'POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'acme' } });
+    expect(rules.status).to.equal(201);
+    const byResource = new Map((rules.body.status.resourceRules as Array<{ resources: string[]; verbs: string[] }>).map((r) => [r.resources[0], r.verbs]));
+    expect(byResource.get('nodes')).to.deep.equal(['get', 'list', 'watch']);
+    // Viewers mint and revoke their own tokens (checked against the token), and never read the audit log.
+    expect(byResource.get('tokens')).to.deep.equal(['create', 'update', 'patch', 'delete']);
+    expect(byResource.has('auditevents')).to.equal(false);
+    expect(rules.body.status.incomplete).to.equal(false);
+    const agentRules = await call('agent', 'POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'acme' } });
+    expect(agentRules.body.status.incomplete).to.equal(true);
+
+    const me = await call('operator', 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    expect(me.status).to.equal(201);
+    expect(me.body.status.userInfo).to.deep.include({ username: 'operator', extra: { 'hyprbox.io/cluster-role': ['operator'] } });
+    const ns = await call('ns-admin', 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    expect(ns.body.status.userInfo.extra).to.deep.equal({ 'hyprbox.io/namespace-roles': ['acme=admin'] });
+
+    const SSAR = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+    expect((await call(undefined, 'POST', SSAR, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} })).status).to.equal(401);
+    const neither = await call('viewer', 'POST', SSAR, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} });
+    expect(neither.status).to.equal(422);
+    expect(neither.body.details.causes[0].field).to.equal('spec.resourceAttributes');
+    const wrongKind = await call('viewer', 'POST', SSAR, { apiVersion: 'v1', kind: 'Namespace', spec: {} });
+    expect(wrongKind.status).to.equal(400);
+    const badType = await call('viewer', 'POST', SSAR, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 5, resource: 'nodes' } } });
+    expect(badType.status).to.equal(400);
+    expect(badType.body.details.causes[0].field).to.equal('spec.resourceAttributes.verb');
+  });
+
   describe('tokens', () => {
     it('are stored as a hash only, and the plaintext is shown once', async () => {
       const created = await mustAdmin('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: 'viewer' } });

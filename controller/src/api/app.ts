@@ -5,12 +5,13 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadResources } from '@hyprbox/crds';
-import { BODY_LIMIT } from './body.js';
+import { BODY_LIMIT, OBJECT_TYPES, parseBody } from './body.js';
 import { ApiError, routeNotFound } from './errors.js';
 import { crdPseudoResource } from './resource.js';
 import { runLogRouter } from './runlog-routes.js';
 import { planRouter } from './plan-route.js';
 import { whoami } from './whoami.js';
+import { AUTHENTICATION_GV, AUTHORIZATION_GV, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview } from './reviews.js';
 import { createResourceHandler } from './handlers.js';
 import { NamespaceView } from './namespace-view.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
@@ -69,6 +70,16 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
   // Who the caller is and which roles it holds: clients show or hide what a person may do (the API still decides).
   app.get('/hyprbox/v1/whoami', (req, res) => void res.json(whoami(req.user!, deps.guard.grants(req.user!))));
 
+  // kubectl auth can-i / whoami: any authenticated caller may ask about itself.
+  const review = (answer: (p: NonNullable<Request['user']>, body: unknown) => unknown) => (req: Request, res: Response) => {
+    const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
+    res.status(201).json(answer(req.user!, body));
+  };
+  const grants = (p: NonNullable<Request['user']>) => deps.guard.grants(p);
+  app.post(`/apis/${AUTHORIZATION_GV}/selfsubjectaccessreviews`, review((p, b) => selfSubjectAccessReview(p, grants(p), deps.registry, b)));
+  app.post(`/apis/${AUTHORIZATION_GV}/selfsubjectrulesreviews`, review((p, b) => selfSubjectRulesReview(p, grants(p), deps.registry, b)));
+  app.post(`/apis/${AUTHENTICATION_GV}/selfsubjectreviews`, review((p, b) => selfSubjectReview(p, grants(p), b)));
+
   const json = (body: () => unknown) => (_req: Request, res: Response) => void res.json(body());
   app.get('/api', json(() => discovery.coreApiVersions()));
   app.get('/api/v1', json(() => discovery.coreV1Resources()));
@@ -76,6 +87,7 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
   app.get('/apis/hyprbox.io', json(() => (discovery.apiGroupList(defs) as { groups: unknown[] }).groups[0]));
   app.get('/apis/hyprbox.io/v1alpha1', json(() => discovery.groupResources(defs)));
   app.get('/apis/apiextensions.k8s.io/v1', json(() => discovery.apiextensionsResources()));
+  for (const group of ['authorization.k8s.io', 'authentication.k8s.io']) app.get(`/apis/${group}/v1`, json(() => discovery.reviewResources(group)));
   const v3root = openapi.openapiV3Root(defs);
   const v3group = openapi.openapiV3Group(defs);
   const v3core = openapi.openapiV3Core();

@@ -2,6 +2,7 @@
 // (JSON.parse would silently keep the last one, and the object stored would not be the one written).
 import { parseDocument } from 'yaml';
 import { badRequest, unsupportedMediaType } from './errors.js';
+import { PROTOBUF, decodeProtobuf } from './protobuf.js';
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
 
@@ -17,6 +18,8 @@ export function mediaType(header: string | undefined): string {
 /** Parses a request body of the given media type; throws a 400/415 ApiError naming line and column. */
 export function parseBody(raw: unknown, contentType: string | undefined, accepted: string[]): unknown {
   const type = mediaType(contentType);
+  // Where JSON objects are accepted, so is the protobuf kubectl's typed clients send for built-in kinds.
+  if (type === PROTOBUF && accepted.includes('application/json') && Buffer.isBuffer(raw)) return decodeProtobuf(raw);
   if (!accepted.includes(type)) throw unsupportedMediaType(type || '(none)', accepted);
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
   if (text.trim() === '') throw badRequest('the request body is empty');

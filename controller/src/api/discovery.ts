@@ -149,12 +149,28 @@ export function apiGroupList(defs: readonly ResourceDef[]): APIGroupList {
     versions: versions.map((v) => groupVersion(name, v)),
     preferredVersion: groupVersion(name, versions[0] as string),
   }));
-  groups.push({
-    name: APIEXTENSIONS_GROUP,
-    versions: [groupVersion(APIEXTENSIONS_GROUP, APIEXTENSIONS_VERSION)],
-    preferredVersion: groupVersion(APIEXTENSIONS_GROUP, APIEXTENSIONS_VERSION),
-  });
+  for (const name of [APIEXTENSIONS_GROUP, ...Object.keys(REVIEW_GROUPS)]) {
+    groups.push({ name, versions: [groupVersion(name, 'v1')], preferredVersion: groupVersion(name, 'v1') });
+  }
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+}
+
+/** The self reviews (reviews.ts), by group: create only, nothing stored. */
+const REVIEW_GROUPS: Record<string, Array<[string, string]>> = {
+  'authorization.k8s.io': [['selfsubjectaccessreviews', 'SelfSubjectAccessReview'], ['selfsubjectrulesreviews', 'SelfSubjectRulesReview']],
+  'authentication.k8s.io': [['selfsubjectreviews', 'SelfSubjectReview']],
+};
+
+/** `GET /apis/authorization.k8s.io/v1` and `/apis/authentication.k8s.io/v1`; undefined for other groups. */
+export function reviewResources(group: string): APIResourceList | undefined {
+  const kinds = Object.hasOwn(REVIEW_GROUPS, group) ? REVIEW_GROUPS[group]! : undefined;
+  if (!kinds) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: `${group}/v1`,
+    resources: kinds.map(([name, kind]) => ({ name, singularName: kind.toLowerCase(), namespaced: false, kind, verbs: ['create'] })),
+  };
 }
 
 /** The discovery entries of one kind: the resource, then `<plural>/status` when it has that subresource. */
