@@ -15,6 +15,7 @@ import { isoSeconds } from './api/admission.js';
 import { Repository } from './api/repository.js';
 import { RunLogs } from './api/runlog.js';
 import { NodeLifecycle } from './reconcilers/node-lifecycle.js';
+import { StoreHealth } from './store/health.js';
 import { createRegistry } from './api/resource.js';
 import type { Resource } from './api/resource.js';
 import type { Repository as RepositoryType } from './api/repository.js';
@@ -92,6 +93,8 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     tls?.caCert,
     config.resetAdminToken,
   );
+  const health = new StoreHealth(store, { log });
+  health.start();
   const index = new AuthIndex(store, log);
   await index.start();
   const signingKey = loadOrCreateSigningKey(config.dataDir);
@@ -132,7 +135,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
       }
       return found.principal;
     },
-    ready: () => ready,
+    ready: () => ready && health.problem === undefined,
     signingPublicKey: signingKey.publicKeyPem,
   });
   http.on('request', app);
@@ -170,6 +173,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     stop() {
       stopping ??= (async () => {
         ready = false;
+        health.stop();
         index.stop();
         await lifecycle.stop();
         await reconcilers.stop();

@@ -12,6 +12,7 @@ import { loadConfig } from '@hyprbox/controller/config';
 import { startController } from '@hyprbox/controller/server';
 import type { RunningController } from '@hyprbox/controller/server';
 import { startEtcd } from './etcd-server.js';
+import type { EtcdServer } from './etcd-server.js';
 
 export type Backend = 'sqlite' | 'etcd';
 
@@ -23,6 +24,7 @@ export interface TestController {
   dataDir: string;
   /** The etcd the controller uses (etcd backend only). */
   etcdEndpoints?: string[];
+  etcd?: EtcdServer;
   controller: RunningController;
   /** fetch against the API with the admin token. */
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
@@ -57,7 +59,7 @@ export async function startTestController(backend: Backend, extraArgs: string[] 
     token,
     kubeconfig,
     dataDir,
-    ...(etcd ? { etcdEndpoints: etcd.endpoints } : {}),
+    ...(etcd ? { etcdEndpoints: etcd.endpoints, etcd } : {}),
     controller,
     api,
     async json<T>(method: string, path: string, body?: unknown, type = 'application/json') {

@@ -18,6 +18,9 @@ export interface EtcdServer {
   pid: number | undefined;
   /** SIGTERM, then SIGKILL after a bound; waits for exit and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
+  /** An outage: SIGKILL, keeping the data; restart() brings the same member back on the same ports. */
+  crash(): Promise<void>;
+  restart(): Promise<void>;
 }
 
 const ETCD = '/usr/bin/etcd';
@@ -164,18 +167,22 @@ async function startOnce(): Promise<EtcdServer> {
     '--log-outputs=stderr',
     '--log-level=warn',
   ];
-  const logFd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = existsSync(SETPRIV)
-      ? spawn(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', ETCD, ...args], { stdio: ['ignore', logFd, logFd] })
-      : spawn(ETCD, args, { stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd);
-  }
-  live.set(child, dataDir);
+  let child!: ChildProcess;
   let spawnError: Error | undefined;
-  child.once('error', (err) => (spawnError = err));
+  const launch = (): void => {
+    const logFd = openSync(logFile, 'a');
+    try {
+      child = existsSync(SETPRIV)
+        ? spawn(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', ETCD, ...args], { stdio: ['ignore', logFd, logFd] })
+        : spawn(ETCD, args, { stdio: ['ignore', logFd, logFd] });
+    } finally {
+      closeSync(logFd);
+    }
+    live.set(child, dataDir);
+    spawnError = undefined;
+    child.once('error', (err) => (spawnError = err));
+  };
+  launch();
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -184,6 +191,19 @@ async function startOnce(): Promise<EtcdServer> {
       live.delete(child);
       await rm(dataDir, { recursive: true, force: true });
     })());
+  const crash = async (): Promise<void> => {
+    child.kill('SIGKILL');
+    await waitForExit(child, STOP_GRACE_MS);
+    live.delete(child);
+  };
+  const restart = async (): Promise<void> => {
+    launch();
+    const until = Date.now() + START_TIMEOUT_MS;
+    while (!(await healthy(clientUrl))) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`etcd did not come back at ${clientUrl}; log tail:\n${logTail(logFile)}`);
+      await delay(100);
+    }
+  };
 
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
@@ -202,7 +222,7 @@ async function startOnce(): Promise<EtcdServer> {
     }
     await delay(100);
   }
-  return { endpoints: [clientUrl], dataDir, pid: child.pid, stop };
+  return { endpoints: [clientUrl], dataDir, get pid() { return child.pid; }, stop, crash, restart };
 }
 
 /** Start a fresh single-member etcd; retries on the rare port race (a "free" port taken before etcd bound it). */

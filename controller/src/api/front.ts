@@ -62,7 +62,8 @@ export function createFront(deps: FrontDeps): (req: IncomingMessage, res: Server
       const status = responseCode(res);
       if (status >= 400 || log.isLevelEnabled('debug')) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log[status >= 500 ? 'error' : 'debug']({ id, method: req.method, url, status, ms, user: req.user?.name }, 'request');
+        // 503 is the store being away (logged once by the store health probe), not a fault of this request.
+        log[status >= 500 && status !== 503 ? 'error' : 'debug']({ id, method: req.method, url, status, ms, user: req.user?.name }, 'request');
       }
       deps.audit?.(req, status, url);
     });

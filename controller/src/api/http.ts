@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { stringify as toYaml } from 'yaml';
 import type { Principal } from '../auth/authz.js';
 import { BODY_LIMIT } from './body.js';
-import { ApiError, internalError, tooLarge } from './errors.js';
+import { ApiError, internalError, tooLarge, unavailable } from './errors.js';
+import { StoreUnavailableError } from '../store/types.js';
 import type { RequestAttributes } from './handlers.js';
 
 /** Set on the request by the front; express routes see the same fields (declared in app.ts). */
@@ -50,7 +51,12 @@ export function sendError(req: ApiRequest, res: ServerResponse, err: unknown, lo
   let e: ApiError;
   if (err instanceof ApiError) e = err;
   else if ((err as { type?: string }).type === 'entity.too.large') e = tooLarge(BODY_LIMIT);
-  else {
+  else if (err instanceof StoreUnavailableError) {
+    // Not a bug here: the store is away. 503 with Retry-After makes clients (client-go, kubectl) try again.
+    log.debug({ id: req.id, err: err.message }, 'store unavailable');
+    e = unavailable('the store is unavailable; retry shortly');
+    res.setHeader('Retry-After', '1');
+  } else {
     log.error({ id: req.id, err }, 'unhandled error');
     e = internalError();
   }

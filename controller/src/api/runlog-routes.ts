@@ -69,14 +69,15 @@ export function runLogRouter(deps: HandlerDeps, logs: RunLogs, runs: Resource): 
     }, end);
     // Following ends when the run is over (and what it printed has arrived) or the client leaves.
     const poll = setInterval(() => {
-      void deps.repo(runs).get(ns, name).then(async (r) => {
+      // Any failure (the store away) ends the follow; the client reconnects from the byte it has.
+      deps.repo(runs).get(ns, name).then(async (r) => {
         const phase = (r?.status as { phase?: string } | undefined)?.phase;
         if (!r || (phase && FINAL.has(phase))) {
           const rest = await logs.read(ns, name, sent);
           if (rest.text) res.write(rest.text);
           end();
         }
-      }, end);
+      }).catch(end);
     }, 1000);
     req.on('close', end);
   });

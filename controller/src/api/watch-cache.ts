@@ -49,6 +49,8 @@ export class WatchCache {
   private storeWatch: Watch | undefined;
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Store watch failures in a row (an outage): logged on the first and every 30th, not every second. */
+  private failures = 0;
   /** Every event after this revision is in the ring (or none happened). */
   private floor = 0;
   /** The newest revision this cache has seen. */
@@ -78,8 +80,12 @@ export class WatchCache {
   private watchFrom(from: number): void {
     this.storeWatch = this.store.watch(this.resource.prefix, {
       fromRevision: from,
-      onEvents: (events) => this.onEvents(events),
+      onEvents: (events) => {
+        this.failures = 0;
+        this.onEvents(events);
+      },
       onProgress: (rev) => {
+        this.failures = 0;
         if (rev > this.latest) this.latest = rev;
       },
       onError: (err) => {
@@ -87,15 +93,23 @@ export class WatchCache {
         if (err instanceof CompactedError) {
           // Events were lost: nobody can resume from the ring any more.
           this.opts.log.warn({ resource: this.resource.def.plural, err: err.message }, 'watch cache fell behind compaction; watchers must relist');
-          void this.reset();
+          this.resetUntilDone();
         } else {
-          this.opts.log.error({ resource: this.resource.def.plural, err: err.message }, 'store watch failed; retrying');
+          if (this.failures++ % 30 === 0) this.opts.log.error({ resource: this.resource.def.plural, err: err.message, failures: this.failures }, 'store watch failed; retrying every second');
           const retry = setTimeout(() => {
             if (!this.stopped) this.watchFrom(this.latest + 1);
           }, 1000);
           retry.unref();
         }
       },
+    });
+  }
+
+  /** reset(), tried again every second while the store cannot say its revision. */
+  private resetUntilDone(): void {
+    this.reset().catch((err: unknown) => {
+      this.opts.log.error({ resource: this.resource.def.plural, err: (err as Error).message }, 'watch cache reset failed; retrying');
+      if (!this.stopped) setTimeout(() => this.resetUntilDone(), 1000).unref();
     });
   }
 

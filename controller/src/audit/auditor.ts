@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { API_VERSION } from '@hyprbox/crds';
 import type { AuditEvent } from '@hyprbox/crds';
 import { isoSeconds } from '../api/admission.js';
-import { MAX_CREATE_MANY } from '../store/types.js';
+import { MAX_CREATE_MANY, StoreUnavailableError } from '../store/types.js';
 import type { CreateEntry, Store } from '../store/types.js';
 
 /** Store key prefix of the AuditEvents (the generic API's key layout for a cluster-scoped kind). */
@@ -274,17 +274,30 @@ export function createAuditor(o: AuditorOptions): Auditor {
   // A burst goes to the store as one transaction (MAX_CREATE_MANY events at most; the lane cuts bigger ones).
   const storeEvents = async (evs: Encoded[]): Promise<void> => {
     const entries = (lease: number): CreateEntry[] => evs.map((e) => ({ key: AUDIT_PREFIX + e.name, value: e.json, lease }));
-    let results;
-    try {
-      results = await store.createMany(entries(await leaseId()));
-    } catch (first) {
-      // The lease may be gone (revoked, or expired while the queue was long): once more with a new one.
-      lease = undefined;
+    const attempt = async () => {
       try {
-        results = await store.createMany(entries(await leaseId()));
+        return await store.createMany(entries(await leaseId()));
+      } catch (first) {
+        if (first instanceof StoreUnavailableError) throw first;
+        // The lease may be gone (revoked, or expired while the queue was long): once more with a new one.
+        lease = undefined;
+        return await store.createMany(entries(await leaseId()));
+      }
+    };
+    let results;
+    // While the store is away (an etcd outage) the batch waits and is tried again, unless the auditor is
+    // closing; entries arriving meanwhile queue up to maxQueue, and the file keeps every one of them.
+    for (let wait = 500; ; wait = Math.min(2 * wait, 5000)) {
+      try {
+        results = await attempt();
+        break;
       } catch (err) {
-        log.error({ err, firstErr: first, auditEvent: evs[0]!.name, entries: evs.length }, 'audit: could not store the audit event');
-        return;
+        if (!(err instanceof StoreUnavailableError) || closed) {
+          log.error({ err, auditEvent: evs[0]!.name, entries: evs.length }, 'audit: could not store the audit event');
+          return;
+        }
+        if (wait === 500) log.warn({ err: err.message, entries: evs.length }, 'audit: the store is unavailable; holding audit events until it is back');
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
     results.forEach((r, i) => {

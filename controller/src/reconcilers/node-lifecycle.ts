@@ -40,7 +40,8 @@ export class NodeLifecycle {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.o.intervalMs ?? 5000);
+    // A pass that fails (the store away) is logged; the next tick starts afresh.
+    this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'node lifecycle pass failed')), this.o.intervalMs ?? 5000);
     this.timer.unref();
   }
 

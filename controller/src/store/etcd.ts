@@ -32,7 +32,7 @@
 import { Etcd3, isRecoverableError, EtcdLeaseInvalidError } from 'etcd3';
 import type { CallContext, IEvent, IKeyValue, IRangeRequest, IRangeResponse, ITxnResponse, IWatchResponse } from 'etcd3';
 import { EtcdReadCache } from './etcd-read-cache.js';
-import { CompactedError, MAX_CREATE_MANY } from './types.js';
+import { CompactedError, MAX_CREATE_MANY, StoreUnavailableError } from './types.js';
 import type {
   CreateEntry,
   DeleteResult,
@@ -143,7 +143,7 @@ class EtcdStore implements Store {
 
   private error(op: string, err: unknown): Error {
     if (err instanceof CompactedError) return err;
-    if (isUnreachable(err)) return new Error(`etcd unreachable at ${this.where} (${op}): ${message(err)}`, { cause: err });
+    if (isUnreachable(err)) return new StoreUnavailableError(`etcd unreachable at ${this.where} (${op}): ${message(err)}`, { cause: err });
     return new Error(`etcd ${op} failed (${this.where}): ${message(err)}`, { cause: err });
   }
 

@@ -78,6 +78,11 @@ export interface Watch {
   cancel(): void;
 }
 
+/** The backend cannot be reached (etcd down or partitioned): the request may succeed if repeated later. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
 export class CompactedError extends Error {
   constructor(
     readonly requested: number,
