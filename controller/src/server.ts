@@ -93,6 +93,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     tls?.caCert,
     config.resetAdminToken,
   );
+  const shuttingDown = new AbortController();
   const health = new StoreHealth(store, { log });
   health.start();
   const index = new AuthIndex(store, log);
@@ -136,6 +137,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
       return found.principal;
     },
     ready: () => ready && health.problem === undefined,
+    shutdown: shuttingDown.signal,
     signingPublicKey: signingKey.publicKeyPem,
   });
   http.on('request', app);
@@ -173,6 +175,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
     stop() {
       stopping ??= (async () => {
         ready = false;
+        shuttingDown.abort();
         health.stop();
         index.stop();
         await lifecycle.stop();

@@ -306,6 +306,23 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect(await status(`${c.url}${NODES}`, false)).to.equal(401);
     });
 
+    it('serves the CRDs as established, with server metadata, to list, get and watch', async () => {
+      const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+      const ns = (await (await c.api('/api/v1/namespaces/default')).json()) as { metadata: { creationTimestamp: string } };
+      const crd = (await (await c.api(`${CRDS}/nodes.hyprbox.io`)).json()) as { metadata: { uid: string; creationTimestamp: string; resourceVersion: string }; status: { conditions: Array<{ type: string; status: string }>; storedVersions: string[] } };
+      expect(crd.metadata.uid).to.match(/^[0-9a-f-]{36}$/);
+      expect(crd.metadata.creationTimestamp).to.equal(ns.metadata.creationTimestamp);
+      expect(crd.status.conditions.map((x) => `${x.type}=${x.status}`)).to.include('Established=True');
+      expect(crd.status.storedVersions).to.deep.equal(['v1alpha1']);
+      const one = (await (await c.api(`${CRDS}?fieldSelector=metadata.name%3Druns.hyprbox.io`)).json()) as { items: Array<{ metadata: { name: string } }> };
+      expect(one.items.map((i) => i.metadata.name)).to.deep.equal(['runs.hyprbox.io']);
+      await expectStatus(await c.api(`${CRDS}?fieldSelector=spec.group%3Dx`), 400, 'BadRequest');
+      // A watch without a resourceVersion starts with every CRD selected; after a list (resourceVersion 1), with none.
+      const fresh = (await readUntilEnd(await c.api(`${CRDS}?watch=1&fieldSelector=metadata.name%3Dnodes.hyprbox.io&timeoutSeconds=1`), 5000)).trim().split('\n');
+      expect(fresh.map((l) => { const e = JSON.parse(l) as { type: string; object: { metadata: { name: string } } }; return `${e.type} ${e.object.metadata.name}`; })).to.deep.equal(['ADDED nodes.hyprbox.io']);
+      expect(await readUntilEnd(await c.api(`${CRDS}?watch=1&resourceVersion=1&timeoutSeconds=1`), 5000)).to.equal('');
+    });
+
     it('a watch with a label selector sees an object leave the selection as DELETED', async () => {
       await c.api(NODES, { method: 'POST', json: node('sel-1') });
       const list = (await (await c.api(`${NODES}?labelSelector=role%3Ddb`)).json()) as { metadata: { resourceVersion: string } };

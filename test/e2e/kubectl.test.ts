@@ -32,6 +32,14 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
+    it('waits for the CRDs to be established, as GitOps scripts do', async () => {
+      const r = await k(['wait', '--for', 'condition=established', '--timeout=20s', 'crd/nodes.hyprbox.io', 'crd/runs.hyprbox.io']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('customresourcedefinition.apiextensions.k8s.io/nodes.hyprbox.io condition met');
+      const age = await k(['get', 'crd', 'nodes.hyprbox.io']);
+      expect(age.stdout).to.not.contain('<unknown>');
+    });
+
     it('accepts the CRD files with a client-side dry run', async () => {
       const r = await k(['apply', '--dry-run=client', '-f', repoPath('crds/definitions')]);
       expect(r.stderr).to.equal('');

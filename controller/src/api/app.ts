@@ -4,10 +4,11 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { loadResources } from '@hyprbox/crds';
 import { BODY_LIMIT, OBJECT_TYPES, parseBody } from './body.js';
 import { ApiError, routeNotFound } from './errors.js';
 import { crdPseudoResource } from './resource.js';
+import { getCrd, listCrds, servedCrds } from './crd-route.js';
+import { isoSeconds } from './admission.js';
 import { runLogRouter } from './runlog-routes.js';
 import { planRouter } from './plan-route.js';
 import { whoami } from './whoami.js';
@@ -27,6 +28,8 @@ export type { Limiter } from './front.js';
 export interface AppDeps extends HandlerDeps, Pick<FrontDeps, 'log' | 'version' | 'authenticate' | 'limiter' | 'audit' | 'ready'> {
   /** PEM of the key Runs are signed with; agents fetch and pin it at enrollment. */
   signingPublicKey?: string;
+  /** Aborted when the controller stops: ends the streams the watch caches do not own (CRD watches). */
+  shutdown?: AbortSignal;
 }
 
 declare module 'express-serve-static-core' {
@@ -57,7 +60,6 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   const defs = [...deps.registry.all.map((r) => r.def).filter((d) => d.group !== '')];
-  const crds = loadResources().map((d) => d.crd);
   app.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : raw(req, res, next)));
   if (deps.runLogs) {
     const runs = deps.registry.byPlural('hyprbox.io', 'runs')!;
@@ -105,22 +107,28 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
     res.json(v2);
   });
 
-  // The CRDs themselves, read-only: `kubectl get crd` and client-side dry runs of crds/definitions.
+  // The CRDs themselves, read-only: `kubectl get crd [-w]`, `kubectl wait --for condition=established crd/...`
+  // and client-side dry runs of crds/definitions. They are as old as the cluster (its default namespace).
   const crdResource = crdPseudoResource();
-  const authorizeCrds = (req: Request, verb: 'get' | 'list') => {
+  const authorizeCrds = (req: Request, verb: 'get' | 'list' | 'watch') => {
     const attrs: RequestAttributes = { verb, resource: crdResource, ...(req.params.name ? { name: req.params.name as string } : {}) };
     req.attributes = attrs;
     deps.guard.authorize(req, attrs);
   };
-  app.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', (req, res) => {
-    authorizeCrds(req, 'list');
-    res.json({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinitionList', metadata: { resourceVersion: '1' }, items: crds });
+  let crds: ReturnType<typeof servedCrds> | undefined;
+  const served = async () => {
+    if (crds) return crds;
+    const ns = await deps.repo(deps.registry.namespaces).get(undefined, 'default');
+    return (crds = servedCrds((ns?.metadata.creationTimestamp as string | undefined) ?? isoSeconds(deps.now())));
+  };
+  const shutdown = deps.shutdown ?? new AbortController().signal;
+  app.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', async (req, res) => {
+    authorizeCrds(req, req.query.watch === 'true' || req.query.watch === '1' ? 'watch' : 'list');
+    listCrds(req, res, await served(), shutdown);
   });
-  app.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/:name', (req, res) => {
+  app.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/:name', async (req, res) => {
     authorizeCrds(req, 'get');
-    const crd = crds.find((c) => (c.metadata as { name: string }).name === req.params.name);
-    if (!crd) throw new ApiError(404, 'NotFound', `customresourcedefinitions.apiextensions.k8s.io "${req.params.name}" not found`);
-    res.json(crd);
+    getCrd(req, res, await served());
   });
 
   app.use((req, _res, next) => next(routeNotFound(req.path)));
