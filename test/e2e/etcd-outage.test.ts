@@ -70,4 +70,23 @@ describe('the controller through an etcd outage', function () {
     await reader.cancel();
     await pump.catch(() => undefined);
   });
+
+  it('answers 503 when etcd stops answering (a partition: connected, silent) and recovers when it speaks again', async () => {
+    process.kill(c.etcd!.pid!, 'SIGSTOP');
+    try {
+      await until('readyz to report the silent store', async () => (await readyz()) === 503, 30_000);
+      // The request is not left hanging: each etcd call has a deadline and is retried once.
+      const res = await c.api(`${NODES}/o-1`);
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('1');
+    } finally {
+      process.kill(c.etcd!.pid!, 'SIGCONT');
+    }
+    await until('readyz once etcd answers again', async () => (await readyz()) === 200, 30_000);
+    await until('a read to succeed', async () => {
+      const res = await c.api(`${NODES}/o-1`);
+      await res.text();
+      return res.status === 200;
+    }, 30_000);
+  });
 });

@@ -1,5 +1,5 @@
 // Whether the store answers, probed in the background: /readyz reports it (as Kubernetes' readyz reports
-// etcd), so a load balancer or `hyprbox up` sees a controller that cannot reach its store as not ready,
+// etcd), so a load balancer or a monitor sees a controller that cannot reach its store as not ready,
 // while /healthz stays ok (the process itself is fine and must not be restarted for it).
 import type { Store } from './types.js';
 
