@@ -136,7 +136,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
       }
       return found.principal;
     },
-    ready: () => ready && health.problem === undefined,
+    readiness: () => [{ name: 'started', ok: ready }, { name: 'store', ok: health.problem === undefined }],
     shutdown: shuttingDown.signal,
     signingPublicKey: signingKey.publicKeyPem,
   });

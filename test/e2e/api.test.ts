@@ -289,6 +289,7 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
         expect([path, res.status, await res.text()]).to.deep.equal([path, 200, 'ok']);
       }
       expect(((await (await fetch(c.url + '/version')).json()) as { gitVersion: string }).gitVersion).to.be.a('string');
+      expect(await (await fetch(c.url + '/readyz?verbose')).text()).to.equal('[+]ping ok\n[+]started ok\n[+]store ok\nreadyz check passed\n');
       expect((await fetch(c.url + '/healthz', { method: 'POST' })).status).to.equal(404);
       expect((await fetch(c.url + NODES)).status).to.equal(401);
     });

@@ -38,6 +38,8 @@ describe('the controller through an etcd outage', function () {
     await c.etcd!.crash();
     await until('readyz to report the store away', async () => (await readyz()) === 503, 20_000);
     expect((await fetch(`${c.url}/healthz`)).status).to.equal(200);
+    // As Kubernetes words it: which check failed, never why (the path is public).
+    expect(await (await fetch(`${c.url}/readyz`)).text()).to.equal('[+]ping ok\n[+]started ok\n[-]store failed: reason withheld\nreadyz check failed\n');
     const down = await c.api(`${NODES}/o-1`);
     expect(down.status).to.equal(503);
     expect(down.headers.get('retry-after')).to.equal('1');

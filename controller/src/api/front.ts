@@ -30,7 +30,8 @@ export interface FrontDeps {
   authenticate(token: string): Promise<Principal | undefined>;
   limiter: Limiter;
   audit?: AuditRecorder;
-  ready(): boolean;
+  /** The readiness checks, in order (`started`, `store`): /readyz is 200 when all pass. */
+  readiness(): Array<{ name: string; ok: boolean }>;
   resources: ResourceHandler;
   /** Reads the raw body into req.body (capped; express's raw parser). */
   readBody(req: ApiRequest, res: ServerResponse): Promise<void>;
@@ -39,12 +40,23 @@ export interface FrontDeps {
 }
 
 /** Paths anyone may read: liveness and the version, as in Kubernetes. */
-const PUBLIC: Record<string, (deps: FrontDeps, res: ServerResponse) => void> = {
+const PUBLIC: Record<string, (deps: FrontDeps, res: ServerResponse, query: string) => void> = {
   '/healthz': (_d, res) => sendText(res, 200, 'ok'),
   '/livez': (_d, res) => sendText(res, 200, 'ok'),
-  '/readyz': (d, res) => (d.ready() ? sendText(res, 200, 'ok') : sendText(res, 503, 'not ready')),
+  '/readyz': (d, res, query) => readyz(d.readiness(), res, /(^|&)verbose(=|&|$)/.test(query)),
   '/version': (d, res) => sendBody(res, 200, discovery.versionInfo(d.version)),
 };
+
+/**
+ * Kubernetes' format: `ok`, or with `?verbose` (and always on failure) a line per check and a verdict. Why a
+ * check fails is withheld, as Kubernetes does: the path is public; the controller log has the reason.
+ */
+function readyz(checks: Array<{ name: string; ok: boolean }>, res: ServerResponse, verbose: boolean): void {
+  const ok = checks.every((c) => c.ok);
+  if (ok && !verbose) return sendText(res, 200, 'ok');
+  const lines = [{ name: 'ping', ok: true }, ...checks].map((c) => (c.ok ? `[+]${c.name} ok` : `[-]${c.name} failed: reason withheld`));
+  sendText(res, ok ? 200 : 503, `${lines.join('\n')}\nreadyz check ${ok ? 'passed' : 'failed'}\n`);
+}
 
 export function createFront(deps: FrontDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { log } = deps;
@@ -68,7 +80,7 @@ export function createFront(deps: FrontDeps): (req: IncomingMessage, res: Server
       deps.audit?.(req, status, url);
     });
     const serve = (req.method === 'GET' || req.method === 'HEAD') && Object.hasOwn(PUBLIC, path) ? PUBLIC[path] : undefined;
-    if (serve) return serve(deps, res);
+    if (serve) return serve(deps, res, q < 0 ? '' : url.slice(q + 1));
     handle(deps, req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => sendError(req, res, err, log));
   };
 }
