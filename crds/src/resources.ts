@@ -59,6 +59,8 @@ export interface ResourceDef {
   schema: JSONSchemaProps;
   printerColumns: PrinterColumn[];
   hasStatus: boolean;
+  /** Fields a field selector may use besides metadata.name and metadata.namespace (`spec.severity`). */
+  selectableFields: string[];
   /** The CRD object exactly as written in its file. */
   crd: Record<string, unknown>;
   /** The file the CRD came from, relative to the package root. */
@@ -80,6 +82,7 @@ interface CrdDoc {
       schema?: { openAPIV3Schema?: JSONSchemaProps };
       subresources?: { status?: object };
       additionalPrinterColumns?: PrinterColumn[];
+      selectableFields?: Array<{ jsonPath?: string }>;
     }>;
   };
 }
@@ -116,9 +119,28 @@ export function resourceFromCrd(doc: CrdDoc, file: string): ResourceDef {
     schema,
     printerColumns: version.additionalPrinterColumns ?? [],
     hasStatus: version.subresources?.status !== undefined,
+    selectableFields: selectableFields(version.selectableFields ?? [], schema, (i, why) => fail(`spec.versions[${VERSION}].selectableFields[${i}].jsonPath`, why)),
     crd: doc as Record<string, unknown>,
     file,
   };
+}
+
+/** Kubernetes' rules: at most 8, each a plain path to a string, integer or boolean field of the schema. */
+function selectableFields(declared: Array<{ jsonPath?: string }>, schema: JSONSchemaProps, fail: (i: number, why: string) => never): string[] {
+  if (declared.length > 8) fail(8, 'at most 8 selectable fields');
+  const out: string[] = [];
+  declared.forEach((f, i) => {
+    const path = f.jsonPath ?? '';
+    if (!/^(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(path)) fail(i, `must be a path of field names such as .spec.severity (got "${path}")`);
+    const dotted = path.slice(1);
+    if (out.includes(dotted)) fail(i, `${path} is declared twice`);
+    let at: JSONSchemaProps | undefined = schema;
+    for (const part of dotted.split('.')) at = at?.properties?.[part];
+    if (!at) fail(i, `${path} is not a field of the schema`);
+    if (!['string', 'integer', 'boolean'].includes(String(at!.type))) fail(i, `${path} must be a string, integer or boolean field (is ${String(at!.type)})`);
+    out.push(dotted);
+  });
+  return out;
 }
 
 let cached: readonly ResourceDef[] | undefined;

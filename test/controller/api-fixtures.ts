@@ -108,9 +108,10 @@ const profileSchema: JSONSchemaProps = {
   },
 };
 
-function def(partial: Omit<ResourceDef, 'group' | 'version' | 'crd' | 'file' | 'listKind'> & { listKind?: string }): ResourceDef {
+function def(partial: Omit<ResourceDef, 'group' | 'version' | 'crd' | 'file' | 'listKind' | 'selectableFields'> & { listKind?: string }): ResourceDef {
   return {
     group: 'hyprbox.io',
+    selectableFields: [],
     version: 'v1alpha1',
     listKind: `${partial.kind}List`,
     crd: {},

@@ -239,6 +239,16 @@ describe('crds: definitions', () => {
         'definitions/node.yaml: metadata.name: must be nodes.hyprbox.io'],
       ['apiVersion', (crd) => (crd['apiVersion'] = 'apiextensions.k8s.io/v1beta1'),
         'definitions/node.yaml: apiVersion: must be apiextensions.k8s.io/v1'],
+      ...([
+        ['a selectable field outside the schema', '.spec.nope', 'selectableFields[1].jsonPath: .spec.nope is not a field of the schema'],
+        ['a selectable field that is an object', '.spec.agentConfig', 'selectableFields[1].jsonPath: .spec.agentConfig must be a string, integer or boolean field (is object)'],
+        ['a selectable field that is not a plain path', '.status.conditions[0].type', 'selectableFields[1].jsonPath: must be a path of field names'],
+        ['a selectable field declared twice', '.spec.paused', 'selectableFields[1].jsonPath: .spec.paused is declared twice'],
+      ] as const).map(([what, jsonPath, message]): [string, (crd: Record<string, unknown>) => void, string] => [
+        what,
+        (crd) => ((crd['spec'] as Record<string, Array<Record<string, unknown>>>)['versions']![0]!['selectableFields'] = [{ jsonPath: '.spec.paused' }, { jsonPath }]),
+        `definitions/node.yaml: spec.versions[v1alpha1].${message}`,
+      ]),
     ];
     for (const [what, breakIt, message] of broken) {
       it(`names the file and the field when ${what} is wrong`, () => {

@@ -19,7 +19,7 @@ function fakeDef(kind: string, schema: JSONSchemaProps): ResourceDef {
   return {
     group: 'hyprbox.io', version: 'v1alpha1', kind, listKind: `${kind}List`, plural: `${kind.toLowerCase()}s`,
     singular: kind.toLowerCase(), shortNames: [], categories: [], namespaced: true, schema, printerColumns: [],
-    hasStatus: true, crd: {}, file: `definitions/${kind.toLowerCase()}.yaml`,
+    hasStatus: true, selectableFields: [], crd: {}, file: `definitions/${kind.toLowerCase()}.yaml`,
   };
 }
 

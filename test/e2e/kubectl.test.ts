@@ -72,6 +72,12 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       const list = JSON.parse(j.stdout) as { items: Array<{ metadata: { name: string } }> };
       expect(list.items.map((i) => i.metadata.name)).to.deep.equal(['db-1', 'web-1']);
 
+      // Field selectors reach the fields each CRD declares selectable, besides name and namespace.
+      const byField = await k(['get', 'nodes.hyprbox.io', '-A', '--field-selector', 'spec.paused=false,metadata.name!=web-1', '-o', 'name']);
+      expect(byField.stdout.trim(), byField.stderr).to.equal('node.hyprbox.io/db-1');
+      expect((await k(['get', 'nodes.hyprbox.io', '-A', '--field-selector', 'spec.paused=true', '-o', 'name'])).stdout.trim()).to.equal('');
+      const notSelectable = await k(['get', 'nodes.hyprbox.io', '-A', '--field-selector', 'spec.agentConfig=x']);
+      expect(notSelectable.stderr).to.contain('field label not supported: spec.agentConfig');
       const byLabel = await k(['get', 'nodes.hyprbox.io', '-n', 'acme', '-l', 'role=db', '-o', 'name']);
       expect(byLabel.stdout.trim()).to.equal('node.hyprbox.io/db-1');
 

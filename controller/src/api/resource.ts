@@ -20,11 +20,12 @@ export function resourceOf(def: ResourceDef): Resource {
     def,
     apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
     prefix: `/registry/${group}/${def.plural}/`,
-    selectableFields: [
+    selectableFields: [...new Set([
       'metadata.name',
       ...(def.namespaced ? ['metadata.namespace'] : []),
       ...('nodeName' in specProps ? ['spec.nodeName'] : []),
-    ],
+      ...def.selectableFields,
+    ])],
   };
 }
 
@@ -74,6 +75,7 @@ export const NAMESPACE_DEF: ResourceDef = Object.freeze<ResourceDef>({
   },
   printerColumns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase', description: 'Phase' }],
   hasStatus: true,
+  selectableFields: ['status.phase'],
   crd: {},
   file: '(built in)',
 });
