@@ -212,6 +212,20 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect((await get()).metadata.labels.role).to.equal('db');
     });
 
+    it('describe shows an object\'s events, and kubectl events lists them (HyprBox Events read as core Events)', async () => {
+      const uid = (await k(['get', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', '-o', 'jsonpath={.metadata.uid}'])).stdout;
+      const event = { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Event', metadata: { name: 'db-1.tested', namespace: 'acme' }, involvedObject: { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', name: 'db-1', namespace: 'acme', uid }, reason: 'Tested', message: 'seen by the kubectl test', type: 'Warning', source: { component: 'kubectl-test' } };
+      expect((await k(['create', '-f', '-'], JSON.stringify(event))).code).to.equal(0);
+      const described = await k(['describe', 'nodes.hyprbox.io', 'db-1', '-n', 'acme']);
+      expect(described.code, described.stderr).to.equal(0);
+      expect(described.stdout).to.match(/Events:\n.*\n.*\n\s+Warning\s+Tested\s+\S+\s+kubectl-test\s+seen by the kubectl test/);
+      const listed = await k(['events', '-n', 'acme', '--for', 'node.hyprbox.io/db-1']);
+      expect(listed.code, listed.stderr).to.equal(0);
+      expect(listed.stdout).to.match(/Warning\s+Tested\s+Node\/db-1\s+seen by the kubectl test/);
+      // Another object's events are not shown.
+      expect((await k(['events', '-n', 'acme', '--for', 'node.hyprbox.io/web-1'])).stdout).to.not.contain('Tested');
+    });
+
     it('create namespace (sent as protobuf), auth can-i and auth whoami', async () => {
       const ns = await k(['create', 'namespace', 'proto-1']);
       expect(ns.code, ns.stderr).to.equal(0);

@@ -191,6 +191,14 @@ describe('control-plane security', function () {
     }
   }
 
+  it('the core Events view (kubectl describe, kubectl events) is authorized as listing HyprBox Events', async () => {
+    expect((await call('viewer', 'GET', '/api/v1/namespaces/acme/events')).status).to.equal(200);
+    expect((await call('ns-admin', 'GET', '/api/v1/namespaces/acme/events')).status).to.equal(200);
+    expect((await call('ns-admin', 'GET', '/api/v1/events')).status).to.equal(403);
+    expect((await call('agent', 'GET', '/api/v1/namespaces/acme/events')).status).to.equal(403);
+    expect((await call(undefined, 'GET', '/api/v1/namespaces/acme/events')).status).to.equal(401);
+  });
+
   it('SelfSubjectAccessReview (kubectl auth can-i) agrees with every cell of the matrix', async () => {
     const CLUSTER = new Set(['presets', 'namespaces', 'users', 'tokens', 'rolebindings', 'auditevents', 'customresourcedefinitions']);
     const groupOf = (plural: string) => (plural === 'namespaces' ? '' : plural === 'customresourcedefinitions' ? 'apiextensions.k8s.io' : 'hyprbox.io');

@@ -8,6 +8,7 @@ import { BODY_LIMIT, OBJECT_TYPES, parseBody } from './body.js';
 import { ApiError, routeNotFound } from './errors.js';
 import { crdPseudoResource } from './resource.js';
 import { getCrd, listCrds, servedCrds } from './crd-route.js';
+import { coreEventsHandler } from './core-events.js';
 import { isoSeconds } from './admission.js';
 import { runLogRouter } from './runlog-routes.js';
 import { planRouter } from './plan-route.js';
@@ -130,6 +131,11 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
     authorizeCrds(req, 'get');
     getCrd(req, res, await served());
   });
+
+  // HyprBox Events as core v1 Events: the Events section of `kubectl describe`, and `kubectl events`.
+  const coreEvents = coreEventsHandler(deps, deps.registry.byPlural('hyprbox.io', 'events')!);
+  app.get('/api/v1/events', coreEvents);
+  app.get('/api/v1/namespaces/:ns/events', coreEvents);
 
   app.use((req, _res, next) => next(routeNotFound(req.path)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => sendError(req as ApiRequest, res, err, deps.log));
