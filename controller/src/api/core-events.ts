@@ -7,25 +7,13 @@ import type { Obj } from './admission.js';
 import { badRequest } from './errors.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
 import type { Resource } from './resource.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
+import { querySelector } from './query-selector.js';
 
 /** The field selectors kubectl sends (describe: involvedObject.*; events --for: the same; types, reasons). */
 const FIELDS = ['metadata.name', 'metadata.namespace', 'reason', 'type', ...['kind', 'name', 'namespace', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'].map((f) => `involvedObject.${f}`)];
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function filterOf(req: Request): (obj: Obj) => boolean {
-  try {
-    const fs = str(req.query.fieldSelector);
-    const ls = str(req.query.labelSelector);
-    const fields = fs ? parseFieldSelector(fs, FIELDS) : undefined;
-    const labels = ls ? parseLabelSelector(ls) : undefined;
-    return (o) => (!fields || matchesFields(fields, o)) && (!labels || matchesLabels(labels, o.metadata.labels));
-  } catch (err) {
-    if (err instanceof SelectorError) throw badRequest(err.message);
-    throw err;
-  }
-}
 
 const asCore = ({ apiVersion: _a, ...rest }: Obj): Obj => ({ ...rest, apiVersion: 'v1', kind: 'Event' } as Obj);
 
@@ -41,7 +29,7 @@ export function coreEventsHandler(deps: HandlerDeps, events: Resource) {
     deps.guard.authorize(req, attrs);
     const limit = Number(str(req.query.limit) ?? 0);
     const cont = str(req.query.continue);
-    const result = await deps.repo(events).list({ namespace, filter: filterOf(req), ...(limit > 0 ? { limit } : {}), ...(cont ? { continueToken: cont } : {}) });
+    const result = await deps.repo(events).list({ namespace, filter: querySelector(req.query, FIELDS), ...(limit > 0 ? { limit } : {}), ...(cont ? { continueToken: cont } : {}) });
     res.json({
       apiVersion: 'v1',
       kind: 'EventList',

@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { loadResources } from '@hyprbox/crds';
 import { ApiError, badRequest } from './errors.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
+import { querySelector } from './query-selector.js';
 
 type Obj = Record<string, unknown> & { metadata: Record<string, unknown> };
 
@@ -45,16 +45,7 @@ export function servedCrds(created: string): Obj[] {
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function selected(req: Request, crds: Obj[]): Obj[] {
-  try {
-    const fs = str(req.query.fieldSelector);
-    const ls = str(req.query.labelSelector);
-    const fields = fs ? parseFieldSelector(fs, ['metadata.name']) : undefined;
-    const labels = ls ? parseLabelSelector(ls) : undefined;
-    return crds.filter((c) => (!fields || matchesFields(fields, c)) && (!labels || matchesLabels(labels, c.metadata.labels as Record<string, string> | undefined)));
-  } catch (err) {
-    if (err instanceof SelectorError) throw badRequest(err.message);
-    throw err;
-  }
+  return crds.filter(querySelector(req.query, ['metadata.name']));
 }
 
 export function listCrds(req: Request, res: Response, crds: Obj[], shutdown: AbortSignal): void {

@@ -16,7 +16,7 @@ import { deleteOptions } from './delete-options.js';
 import type { DeleteOptions } from './delete-options.js';
 import { finishIfEmpty, terminateNamespace } from './namespaces.js';
 import type { Registry, Resource } from './resource.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
+import { querySelector } from './query-selector.js';
 import { parseAccept, parseIncludeObject, toTable } from './table.js';
 import type { AcceptResult, IncludeObject, TableApiVersion } from './table.js';
 import type { WatchCache } from './watch-cache.js';
@@ -115,17 +115,8 @@ function dryRun(query: ParsedUrlQuery): boolean {
 }
 
 function selectorFilter(r: Resource, query: ParsedUrlQuery, namespace: string | undefined): (obj: Obj) => boolean {
-  try {
-    const labels = str(query.labelSelector) ? parseLabelSelector(str(query.labelSelector)!) : undefined;
-    const fields = str(query.fieldSelector) ? parseFieldSelector(str(query.fieldSelector)!, r.selectableFields) : undefined;
-    return (obj) =>
-      (namespace === undefined || obj.metadata.namespace === namespace) &&
-      (!labels || matchesLabels(labels, obj.metadata.labels)) &&
-      (!fields || matchesFields(fields, obj));
-  } catch (err) {
-    if (err instanceof SelectorError) throw badRequest(err.message);
-    throw err;
-  }
+  const selected = querySelector(query, r.selectableFields);
+  return (obj) => (namespace === undefined || obj.metadata.namespace === namespace) && selected(obj);
 }
 
 /** Parsed Accept headers: clients send the same few again and again (bounded; results are read-only). */
