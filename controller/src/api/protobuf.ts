@@ -4,7 +4,7 @@
 //
 // Wire format: the 4 bytes "k8s\0", then a runtime.Unknown whose `raw` holds the object's message. The message
 // definitions below are the fields of k8s.io/api and apimachinery's generated.proto that these kinds use, with
-// the same field numbers; fields not listed are skipped, as any protobuf reader does.
+// the same field numbers; fields not listed are skipped, like every protobuf reader skips unknown fields.
 import protobuf from 'protobufjs';
 import type { Type } from 'protobufjs';
 import { badRequest, unsupportedMediaType } from './errors.js';
