@@ -226,6 +226,27 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect((await k(['events', '-n', 'acme', '--for', 'node.hyprbox.io/web-1'])).stdout).to.not.contain('Tested');
     });
 
+    it('kubectl events -w streams an object\'s events as core Events, and only that object\'s', async () => {
+      const w = kubectlStream(c.kubeconfig, ['events', '-n', 'acme', '--for', 'node.hyprbox.io/web-1', '-w']);
+      const post = async (name: string, node: string, reason: string) => {
+        const e = { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Event', metadata: { name, namespace: 'acme' }, involvedObject: { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', name: node, namespace: 'acme' }, reason, message: `${reason} while watched`, type: 'Normal', source: { component: 'kubectl-test' } };
+        expect((await c.api('/apis/hyprbox.io/v1alpha1/namespaces/acme/events', { method: 'POST', json: e })).status).to.equal(201);
+      };
+      try {
+        // kubectl watches without a resourceVersion: what exists arrives first, so this shows whenever it started.
+        await post('web-1.watched', 'web-1', 'Watched');
+        await w.waitFor(/Normal\s+Watched\s+Node\/web-1\s+Watched while watched/);
+        // The watch is open now: these two can only arrive as live events, in order.
+        await post('db-1.other', 'db-1', 'OtherNode');
+        await post('web-1.live', 'web-1', 'Live');
+        await w.waitFor(/Normal\s+Live\s+Node\/web-1\s+Live while watched/);
+        expect(w.stdout).to.not.contain('OtherNode');
+        expect(w.stderr).to.equal('');
+      } finally {
+        w.stop();
+      }
+    });
+
     it('create namespace (sent as protobuf), auth can-i and auth whoami', async () => {
       const ns = await k(['create', 'namespace', 'proto-1']);
       expect(ns.code, ns.stderr).to.equal(0);

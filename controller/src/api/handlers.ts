@@ -21,6 +21,7 @@ import { parseAccept, parseIncludeObject, toTable } from './table.js';
 import type { AcceptResult, IncludeObject, TableApiVersion } from './table.js';
 import type { WatchCache } from './watch-cache.js';
 import { serveWatch } from './watch.js';
+import type { WatchView } from './watch.js';
 import { sendBody } from './http.js';
 import type { ApiRequest } from './http.js';
 import type { RunLogs } from './runlog.js';
@@ -293,9 +294,27 @@ async function list(ctx: Ctx): Promise<void> {
   send(ctx, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata, items: result.items });
 }
 
-async function watch(ctx: Ctx): Promise<void> {
+function watch(ctx: Ctx): Promise<void> {
   const { deps, req, res, query, r, namespace } = ctx;
-  const matches = constrained(ctx, selectorFilter(r, query, namespace));
+  const table = tableRequest(ctx);
+  return watchResource(deps, req, res, r, { namespace, query, matches: constrained(ctx, selectorFilter(r, query, namespace)), ...(table ? { table } : {}) });
+}
+
+/** A client watch of one resource: the current state first when no resourceVersion is given, then changes. */
+export async function watchResource(
+  deps: HandlerDeps,
+  req: ApiRequest,
+  res: ServerResponse,
+  r: Resource,
+  o: {
+    namespace: string | undefined;
+    query: ParsedUrlQuery;
+    matches: (obj: Obj) => boolean;
+    table?: { includeObject: IncludeObject; apiVersion: TableApiVersion };
+    view?: WatchView;
+  },
+): Promise<void> {
+  const { query, namespace, matches } = o;
   const rv = parseResourceVersion(query.resourceVersion);
   const timeout = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
   let initial: Obj[] = [];
@@ -306,13 +325,13 @@ async function watch(ctx: Ctx): Promise<void> {
     initial = snapshot.items;
     from = Number(snapshot.resourceVersion);
   }
-  const table = tableRequest(ctx);
   serveWatch(req, res, {
     cache: deps.cache(r),
+    ...(o.view ? { view: o.view } : {}),
     initial,
     fromRevision: from,
     matches,
-    table: table ?? false,
+    table: o.table ?? false,
     bookmarks: query.allowWatchBookmarks === 'true' || query.allowWatchBookmarks === '1',
     ...(timeout !== undefined && Number.isFinite(timeout) ? { timeoutSeconds: timeout } : {}),
     maxBufferedBytes: deps.maxWatchBufferBytes,

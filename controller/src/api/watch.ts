@@ -11,8 +11,16 @@ import { eventLine } from './watch-cache.js';
 import { Outbox } from './watch-outbox.js';
 import type { CachedEvent, Subscriber, WatchCache, WatchEventType } from './watch-cache.js';
 
+/** Objects served under another kind (the core v1 Events view): mapped per event, per watcher. */
+export interface WatchView {
+  apiVersion: string;
+  kind: string;
+  map(obj: Obj): Obj;
+}
+
 export interface WatchRequest {
   cache: WatchCache;
+  view?: WatchView;
   /** Objects to send as ADDED before live events (watch without a resourceVersion). */
   initial: Obj[];
   fromRevision: number;
@@ -63,6 +71,7 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
     if (!ended) out.add(typeof line === 'string' ? Buffer.from(line) : line);
   };
   const objectJson = (obj: Obj): string => {
+    if (w.view) return JSON.stringify(w.view.map(obj));
     if (w.table) {
       const t = tableForWatchEvent(def, obj, { includeObject: w.table.includeObject, includeColumns: first, apiVersion: w.table.apiVersion });
       first = false;
@@ -71,8 +80,8 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
     return JSON.stringify(obj);
   };
   const send = (type: WatchEventType, obj: Obj, ev?: CachedEvent): void => {
-    // Plain events of the cache are encoded once for all watchers; Tables are per watcher (columns once).
-    if (ev && !w.table) write(eventLine(ev, type));
+    // Plain events of the cache are encoded once for all watchers; Tables and views are per watcher.
+    if (ev && !w.table && !w.view) write(eventLine(ev, type));
     else write(`{"type":"${type}","object":${objectJson(obj)}}\n`);
   };
 
@@ -84,8 +93,9 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
     bookmarks: w.bookmarks && !w.table,
     send: (type, ev) => send(type, ev.obj, ev),
     bookmark: (revision) => {
-      const apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
-      write(`{"type":"BOOKMARK","object":${JSON.stringify({ kind: def.kind, apiVersion, metadata: { resourceVersion: String(revision) } })}}\n`);
+      const apiVersion = w.view?.apiVersion ?? (def.group ? `${def.group}/${def.version}` : def.version);
+      const kind = w.view?.kind ?? def.kind;
+      write(`{"type":"BOOKMARK","object":${JSON.stringify({ kind, apiVersion, metadata: { resourceVersion: String(revision) } })}}\n`);
     },
     close: (reason) => {
       if (reason === 'expired') {
