@@ -7,6 +7,7 @@ import { startTestController } from '../lib/controller.js';
 import type { Backend, TestController } from '../lib/controller.js';
 
 const NODES = '/apis/hyprbox.io/v1alpha1/namespaces/default/nodes';
+const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 const node = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'hyprbox.io/v1alpha1',
   kind: 'Node',
@@ -312,7 +313,6 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
     });
 
     it('serves the CRDs as established, with server metadata, to list, get and watch', async () => {
-      const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
       const ns = (await (await c.api('/api/v1/namespaces/default')).json()) as { metadata: { creationTimestamp: string } };
       const crd = (await (await c.api(`${CRDS}/nodes.hyprbox.io`)).json()) as { metadata: { uid: string; creationTimestamp: string; resourceVersion: string }; status: { conditions: Array<{ type: string; status: string }>; storedVersions: string[] } };
       expect(crd.metadata.uid).to.match(/^[0-9a-f-]{36}$/);
@@ -335,6 +335,39 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       await c.api(`${NODES}/sel-1`, { method: 'PATCH', body: JSON.stringify({ metadata: { labels: { role: 'web' } } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
       const events = (await readUntilEnd(res, 5000)).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
       expect(events.map((e) => [e.type, e.object.metadata.name])).to.deep.equal([['DELETED', 'sel-1']]);
+    });
+
+    describe('a request whose scope is ambiguous or wider than a namespace is refused, and deletes nothing', () => {
+      const ALL_NODES = '/apis/hyprbox.io/v1alpha1/nodes';
+      let before: string[];
+      beforeEach(async () => {
+        await c.api(NODES, { method: 'POST', json: node('scope-keep', { metadata: { name: 'scope-keep', labels: { tier: 'keep' } } }) });
+        await c.api(NODES, { method: 'POST', json: node('scope-target', { metadata: { name: 'scope-target', labels: { tier: 'target' } } }) });
+        before = await names();
+        expect(before).to.include.members(['scope-keep', 'scope-target']);
+      });
+      afterEach(async () => {
+        expect(await names()).to.deep.equal(before);
+      });
+
+      it('a query parameter given twice → 400 naming it (a selector is never dropped)', async () => {
+        for (const q of ['labelSelector=tier%3Dtarget&labelSelector=tier%3Dtarget', 'fieldSelector=metadata.name%3Dscope-target&fieldSelector=metadata.name%3Dx', 'dryRun=All&dryRun=All']) {
+          const s = await expectStatus(await c.api(`${NODES}?${q}`, { method: 'DELETE' }), 400, 'BadRequest');
+          expect(s.message).to.contain(`query parameter "${q.split('=')[0]}" is given 2 times`);
+        }
+        await expectStatus(await c.api(`${NODES}?labelSelector=tier%3Dtarget&labelSelector=tier%3Dtarget`), 400, 'BadRequest');
+        // The routes served by express (CRDs, plans, run logs) parse their query the same way.
+        await expectStatus(await c.api(`${CRDS}?fieldSelector=metadata.name%3Da&fieldSelector=metadata.name%3Db`), 400, 'BadRequest');
+      });
+
+      it('DELETE and POST on the all-namespaces path of a namespaced kind → 405', async () => {
+        const del = await expectStatus(await c.api(ALL_NODES, { method: 'DELETE' }), 405, 'MethodNotAllowed');
+        expect(del.message).to.contain('use /namespaces/{namespace}/nodes');
+        await expectStatus(await c.api(`${ALL_NODES}?labelSelector=tier%3Dtarget`, { method: 'DELETE' }), 405, 'MethodNotAllowed');
+        await expectStatus(await c.api(ALL_NODES, { method: 'POST', json: node('scope-new', { metadata: { name: 'scope-new', namespace: 'default' } }) }), 405, 'MethodNotAllowed');
+        // Listing there is what the path is for.
+        expect((await c.api(ALL_NODES)).status).to.equal(200);
+      });
     });
 
     it('after compaction, an old continue token and an old watch get 410 Expired', async () => {

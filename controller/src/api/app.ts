@@ -23,6 +23,7 @@ import { sendError } from './http.js';
 import type { ApiFields, ApiRequest } from './http.js';
 import * as discovery from './discovery.js';
 import * as openapi from './openapi.js';
+import { parseQueryOnce } from './query.js';
 
 export type { Limiter } from './front.js';
 
@@ -59,7 +60,7 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('query parser', 'simple');
+  app.set('query parser', parseQueryOnce);
   const defs = [...deps.registry.all.map((r) => r.def).filter((d) => d.group !== '')];
   app.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : raw(req, res, next)));
   if (deps.runLogs) {

@@ -4,7 +4,6 @@
 // (discovery, OpenAPI, run logs, plans, whoami), behind the same front.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/authz.js';
 import { addressKey } from '../auth/ratelimit.js';
@@ -15,6 +14,7 @@ import type { ResourceHandler } from './handlers.js';
 import { responseCode, sendBody, sendError, sendText } from './http.js';
 import type { ApiRequest } from './http.js';
 import * as discovery from './discovery.js';
+import { parseQueryOnce } from './query.js';
 
 /** Failed-authentication throttling (see auth/ratelimit.ts). */
 export interface Limiter {
@@ -102,7 +102,7 @@ async function handle(deps: FrontDeps, req: ApiRequest, res: ServerResponse, pat
   const target = deps.resources.resolve(path);
   if (!target) return deps.rest(req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') await deps.readBody(req, res);
-  await deps.resources.serve(req, res, target, parseQuery(query));
+  await deps.resources.serve(req, res, target, parseQueryOnce(query));
 }
 
 /**

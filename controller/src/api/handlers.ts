@@ -189,6 +189,11 @@ export function createResourceHandler(deps: HandlerDeps): ResourceHandler {
       if (!verb || (subresource && verb !== 'get' && verb !== 'update' && verb !== 'patch')) {
         throw methodNotAllowed(`${method} is not supported on ${(req.url ?? '').split('?')[0]}`);
       }
+      // The all-namespaces path of a namespaced kind lists and watches only (as in Kubernetes): a DELETE there
+      // would empty the kind in every namespace.
+      if (r.def.namespaced && namespace === undefined && (verb === 'create' || verb === 'deletecollection')) {
+        throw methodNotAllowed(`${method} is not supported on ${(req.url ?? '').split('?')[0]}: ${r.def.plural} are namespaced; use /namespaces/{namespace}/${r.def.plural}`);
+      }
       const attrs: RequestAttributes = { ...target, verb };
       req.attributes = attrs;
       const constraint = deps.guard.authorize(req, attrs);
