@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
+import { answerClientError } from './api/http.js';
 import { isoSeconds } from './api/admission.js';
 import { Repository } from './api/repository.js';
 import { RunLogs } from './api/runlog.js';
@@ -76,6 +77,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
   if (config.tls === 'auto') tls = await ensureAutoTls(join(config.dataDir, 'tls'), [...new Set([...servingNames(config.listen.host), ...config.tlsSans])]);
   else if (config.tls === 'files') tls = loadTlsFiles(config.tlsCertFile!, config.tlsKeyFile!);
   const http: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
+  http.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.listen.port, config.listen.host, () => resolve());

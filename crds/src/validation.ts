@@ -519,6 +519,8 @@ export interface ObjectMetaOptions {
   namespaced: boolean;
   /** On create, generateName may stand in for name. */
   isCreate: boolean;
+  /** Names must be DNS-1123 labels (no dots, 63 characters), as for Namespaces; otherwise subdomains. */
+  labelNames?: boolean;
 }
 
 /**
@@ -529,6 +531,7 @@ export interface ObjectMetaOptions {
  */
 export function validateObjectMeta(meta: unknown, opts: ObjectMetaOptions): Cause[] {
   const causes: Cause[] = [];
+  const nameRule = opts.labelNames ? dns1123LabelProblems : dns1123SubdomainProblems;
   if (meta === undefined || meta === null) meta = {};
   if (!isPlainObject(meta)) {
     return [{ field: 'metadata', reason: 'FieldValueTypeInvalid', message: `Invalid value: "${jsonType(meta)}": must be of type object` }];
@@ -563,11 +566,11 @@ export function validateObjectMeta(meta: unknown, opts: ObjectMetaOptions): Caus
       causes.push({ field: 'metadata.name', reason: 'FieldValueRequired', message: opts.isCreate ? 'Required value: name or generateName is required' : 'Required value: name is required' });
     }
   } else if (name) {
-    nameProblems('metadata.name', name, dns1123SubdomainProblems(name));
+    nameProblems('metadata.name', name, nameRule(name));
   }
   if (generateName) {
     // The name the server will make: the prefix plus a suffix of lowercase alphanumerics.
-    const problems = dns1123SubdomainProblems(generateName + 'x'.repeat(GENERATED_NAME_SUFFIX_LENGTH))
+    const problems = nameRule(generateName + 'x'.repeat(GENERATED_NAME_SUFFIX_LENGTH))
       .map((p) => (p.tooLong ? { ...p, tooLong: p.tooLong - GENERATED_NAME_SUFFIX_LENGTH } : p));
     nameProblems('metadata.generateName', generateName, problems);
   }

@@ -104,6 +104,15 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       it('a namespace that does not exist → 404', async () => {
         await expectStatus(await post(JSON.stringify(node('n1')), 'application/json', '/apis/hyprbox.io/v1alpha1/namespaces/nope/nodes'), 404, 'NotFound');
       });
+      it('a name or namespace in the URL that no object can have → 404, without reaching the store', async () => {
+        for (const path of [`${NODES}/..%2Fx`, `${NODES}/a%2Fb`, `${NODES}/Upper`, '/apis/hyprbox.io/v1alpha1/namespaces/Bad_NS/nodes', '/apis/hyprbox.io/v1alpha1/namespaces/a.b/nodes/x']) {
+          for (const method of ['GET', 'PUT', 'DELETE']) {
+            const res = await c.api(path, { method, ...(method === 'PUT' ? { json: node('x') } : {}) });
+            await expectStatus(res, 404, 'NotFound');
+          }
+        }
+        await expectStatus(await post(JSON.stringify(node('n1')), 'application/json', '/apis/hyprbox.io/v1alpha1/namespaces/Bad_NS/nodes'), 404, 'NotFound');
+      });
       it('server-side dry run validates but does not store', async () => {
         const res = await c.api(`${NODES}?dryRun=All`, { method: 'POST', json: node('dry-1') });
         expect(res.status).to.equal(201);
@@ -229,6 +238,26 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect(t.rows.length).to.be.greaterThan(0);
     });
 
+    it('answers metadata only for as=PartialObjectMetadata[List], and 406 for an Accept it cannot produce', async () => {
+      type Partial = { apiVersion: string; kind: string; metadata: { name: string; resourceVersion: string }; spec?: unknown };
+      const accept = (as: string) => ({ headers: { Accept: `application/json;as=${as};g=meta.k8s.io;v=v1` } });
+      const one = (await (await c.api(`${NODES}/page-1`, accept('PartialObjectMetadata'))).json()) as Partial;
+      expect([one.apiVersion, one.kind, one.metadata.name, one.spec]).to.deep.equal(['meta.k8s.io/v1', 'PartialObjectMetadata', 'page-1', undefined]);
+      const list = (await (await c.api(NODES, accept('PartialObjectMetadataList'))).json()) as { kind: string; metadata: { resourceVersion: string }; items: Partial[] };
+      expect(list.kind).to.equal('PartialObjectMetadataList');
+      expect(list.items.length).to.be.greaterThan(0);
+      expect(list.items.every((i) => i.kind === 'PartialObjectMetadata' && i.spec === undefined)).to.equal(true);
+      const w = await c.api(`${NODES}?watch=1&fieldSelector=metadata.name%3Dpage-1&timeoutSeconds=1`, accept('PartialObjectMetadata'));
+      const ev = JSON.parse((await readUntilEnd(w, 5000)).trim()) as { type: string; object: Partial };
+      expect([ev.type, ev.object.kind, ev.object.metadata.name]).to.deep.equal(['ADDED', 'PartialObjectMetadata', 'page-1']);
+      for (const a of ['application/vnd.kubernetes.protobuf', 'text/html', 'application/json;as=Table;v=v2;g=meta.k8s.io']) {
+        const s = await expectStatus(await c.api(`${NODES}/page-1`, { headers: { Accept: a } }), 406, 'NotAcceptable');
+        expect(s.message, a).to.contain('supported: application/json');
+      }
+      // What kubectl's typed clients send: protobuf first, JSON as the fallback.
+      expect((await c.api(`${NODES}/page-1`, { headers: { Accept: 'application/vnd.kubernetes.protobuf,application/json' } })).status).to.equal(200);
+    });
+
     it('an update that changes nothing writes nothing', async () => {
       const created = (await (await c.api(NODES, { method: 'POST', json: node('noop-1') })).json()) as { metadata: { resourceVersion: string } };
       const res = await c.api(`${NODES}/noop-1`, { method: 'PATCH', body: JSON.stringify({ metadata: { labels: { role: 'db' } } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
@@ -273,8 +302,9 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       const inNs = '/apis/hyprbox.io/v1alpha1/namespaces/gone/nodes';
       await c.api(inNs, { method: 'POST', json: node('a') });
       await c.api(inNs, { method: 'POST', json: { ...node('held'), metadata: { name: 'held', finalizers: ['hyprbox.io/test'] } } });
+      // 200 with the Terminating namespace, as kube-apiserver answers (202 only for orphanDependents=false).
       const del = await c.api(`${NS}/gone`, { method: 'DELETE' });
-      expect(del.status).to.equal(202);
+      expect(del.status).to.equal(200);
       const ns = (await (await c.api(`${NS}/gone`)).json()) as { status: { phase: string } };
       expect(ns.status.phase).to.equal('Terminating');
       const left = (await (await c.api(inNs)).json()) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> };
@@ -333,8 +363,61 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       const list = (await (await c.api(`${NODES}?labelSelector=role%3Ddb`)).json()) as { metadata: { resourceVersion: string } };
       const res = await c.api(`${NODES}?watch=1&labelSelector=role%3Ddb&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=2`);
       await c.api(`${NODES}/sel-1`, { method: 'PATCH', body: JSON.stringify({ metadata: { labels: { role: 'web' } } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
-      const events = (await readUntilEnd(res, 5000)).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
+      const events = (await readUntilEnd(res, 5000)).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string; labels: Record<string, string>; resourceVersion: string } } });
       expect(events.map((e) => [e.type, e.object.metadata.name])).to.deep.equal([['DELETED', 'sel-1']]);
+      // As in Kubernetes: the state the watcher last saw (it matched), at the revision of the change.
+      expect(events[0]!.object.metadata.labels.role).to.equal('db');
+      const now = (await (await c.api(`${NODES}/sel-1`)).json()) as { metadata: { resourceVersion: string } };
+      expect(events[0]!.object.metadata.resourceVersion).to.equal(now.metadata.resourceVersion);
+    });
+
+    describe('adversarial bodies and tokens get a 4xx, change nothing, and leave the server up', () => {
+      const TARGET = `${NODES}/adv-1`;
+      let rv: string;
+      before(async () => {
+        expect((await c.api(NODES, { method: 'POST', json: node('adv-1') })).status).to.equal(201);
+      });
+      beforeEach(async () => {
+        rv = ((await (await c.api(TARGET)).json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+      });
+      afterEach(async () => {
+        const now = (await (await c.api(TARGET)).json()) as { metadata: { resourceVersion: string } };
+        expect(now.metadata.resourceVersion).to.equal(rv);
+      });
+      const patch = (body: string, type: string) => c.api(TARGET, { method: 'PATCH', body, headers: { 'Content-Type': type } });
+
+      it('a merge patch that is not an object → 400; a JSON patch that removes the object → 422', async () => {
+        expect((await expectStatus(await patch('null', 'application/merge-patch+json'), 400, 'BadRequest')).message).to.contain('merge patch must be a JSON object');
+        await expectStatus(await patch('[1]', 'application/merge-patch+json'), 400, 'BadRequest');
+        await expectStatus(await patch('[{"op":"replace","path":"","value":null}]', 'application/json-patch+json'), 422, 'Invalid');
+      });
+
+      it('bodies nested thousands of levels deep → 400, again and again (the YAML parser must never overflow)', async () => {
+        const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+        const deepMerge = `{"metadata":{"labels":null},"spec":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`;
+        const s = await expectStatus(await patch(deepMerge, 'application/merge-patch+json'), 400, 'BadRequest');
+        expect(s.message).to.contain('nested more than 100 levels');
+        let block = 'apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: adv-2}\nspec:\n';
+        for (let i = 1; i < 2_000; i++) block += `${' '.repeat(i)}k:\n`;
+        for (let i = 0; i < 3; i++) {
+          await expectStatus(await post(`apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: adv-2}\nspec: {a: ${deep(50_000)}}\n`, 'application/yaml'), 400, 'BadRequest');
+          await expectStatus(await post(block, 'application/yaml'), 400, 'BadRequest');
+        }
+        // Still up, and still reading YAML (a dry run, so nothing is stored).
+        const ok = await post('apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: adv-2}\nspec: {}\n', 'application/yaml', `${NODES}?dryRun=All`);
+        expect(ok.status).to.equal(201);
+        expect((await c.api(`${NODES}/adv-2`)).status).to.equal(404);
+      });
+
+      it('a continue token naming a revision the store has not reached → 400', async () => {
+        const forged = Buffer.from(JSON.stringify({ v: 1, rv: 999_999_999, start: '/registry/hyprbox.io/nodes/default/a' })).toString('base64url');
+        const page = (await (await c.api(`${NODES}?limit=1`)).json()) as { metadata: { continue: string } };
+        const real = JSON.parse(Buffer.from(page.metadata.continue, 'base64url').toString()) as { start: string };
+        const forgedHere = Buffer.from(JSON.stringify({ v: 1, rv: 999_999_999, start: real.start })).toString('base64url');
+        for (const token of [forged, forgedHere]) {
+          await expectStatus(await c.api(`${NODES}?limit=1&continue=${token}`), 400, 'BadRequest');
+        }
+      });
     });
 
     describe('a request whose scope is ambiguous or wider than a namespace is refused, and deletes nothing', () => {
@@ -368,6 +451,81 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
         // Listing there is what the path is for.
         expect((await c.api(ALL_NODES)).status).to.equal(200);
       });
+    });
+
+    it('server-side apply: /status owns status fields, a resourceVersion is a precondition, fieldManager is checked', async () => {
+      type N = { metadata: { resourceVersion: string; uid: string; managedFields?: Array<{ manager: string; operation: string; subresource?: string; fieldsV1: unknown }> }; status?: { health?: string } };
+      await c.api(NODES, { method: 'POST', json: node('ssa-st') });
+      const apply = (yaml: string, q: string, sub = '') => c.api(`${NODES}/ssa-st${sub}?${q}`, { method: 'PATCH', body: `apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: ssa-st}\n${yaml}`, headers: { 'Content-Type': 'application/apply-patch+yaml' } });
+      const res = await apply('status: {health: critical}\n', 'fieldManager=agent', '/status');
+      const st = (await res.json()) as N;
+      expect(res.status).to.equal(200);
+      expect(st.status?.health).to.equal('critical');
+      expect(st.metadata.managedFields!.find((e) => e.manager === 'agent')).to.deep.include({ operation: 'Apply', subresource: 'status', fieldsV1: { 'f:status': { 'f:health': {} } } });
+      // Another manager applying a different value conflicts on the field, unless forced.
+      const clash = await expectStatus(await apply('status: {health: healthy}\n', 'fieldManager=other', '/status'), 409, 'Conflict');
+      expect(clash.details?.causes?.[0]?.field).to.equal('.status.health');
+      // Status applied to the object itself is not the object's to set.
+      await apply('spec: {paused: true}\nstatus: {health: healthy}\n', 'fieldManager=gitops');
+      const now = (await (await c.api(`${NODES}/ssa-st`)).json()) as N;
+      expect(now.status?.health).to.equal('critical');
+      // A stale resourceVersion in the applied configuration: 409, nothing written.
+      const staleRv = await c.api(`${NODES}/ssa-st?fieldManager=gitops`, { method: 'PATCH', body: `apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: ssa-st, resourceVersion: "${st.metadata.resourceVersion}"}\nspec: {paused: false}\n`, headers: { 'Content-Type': 'application/apply-patch+yaml' } });
+      await expectStatus(staleRv, 409, 'Conflict');
+      expect(((await (await c.api(`${NODES}/ssa-st`)).json()) as N).metadata.resourceVersion).to.equal(now.metadata.resourceVersion);
+      await expectStatus(await apply('spec: {}\n', ''), 400, 'BadRequest');
+      const long = await expectStatus(await apply('spec: {}\n', `fieldManager=${'m'.repeat(200)}`), 422, 'Invalid');
+      expect(long.details?.causes?.[0]?.field).to.equal('fieldManager');
+      // metadata.uid cannot change.
+      const uid = await expectStatus(await c.api(`${NODES}/ssa-st`, { method: 'PATCH', body: JSON.stringify({ metadata: { uid: '00000000-0000-0000-0000-000000000000' } }), headers: { 'Content-Type': 'application/merge-patch+json' } }), 422, 'Invalid');
+      expect(uid.details?.causes?.[0]?.field).to.equal('metadata.uid');
+      // A namespace is Terminating only while it is being deleted.
+      const phase = await expectStatus(await c.api('/api/v1/namespaces/default/status', { method: 'PATCH', body: JSON.stringify({ status: { phase: 'Terminating' } }), headers: { 'Content-Type': 'application/merge-patch+json' } }), 422, 'Invalid');
+      expect(phase.details?.causes?.[0]?.field).to.equal('status.phase');
+    });
+
+    it('lists at a resourceVersion: Exact reads the past, a future one is 504 ResourceVersionTooLarge, bad combinations 400', async () => {
+      type List = { metadata: { resourceVersion: string }; items: Array<{ metadata: { name: string; labels?: Record<string, string> } }> };
+      await c.api(NODES, { method: 'POST', json: node('rv-a') });
+      const then = (await (await c.api(NODES)).json()) as List;
+      await c.api(NODES, { method: 'POST', json: node('rv-b') });
+      await c.api(`${NODES}/rv-a`, { method: 'PATCH', body: JSON.stringify({ metadata: { labels: { role: 'changed' } } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
+      const at = (await (await c.api(`${NODES}?resourceVersion=${then.metadata.resourceVersion}&resourceVersionMatch=Exact`)).json()) as List;
+      expect(at.metadata.resourceVersion).to.equal(then.metadata.resourceVersion);
+      expect(at.items.map((i) => i.metadata.name)).to.deep.equal(then.items.map((i) => i.metadata.name));
+      expect(at.items.find((i) => i.metadata.name === 'rv-a')!.metadata.labels!.role).to.equal('db');
+      // NotOlderThan (or a resourceVersion alone): the current state, never older than asked.
+      const newer = (await (await c.api(`${NODES}?resourceVersion=${then.metadata.resourceVersion}&resourceVersionMatch=NotOlderThan`)).json()) as List;
+      expect(newer.items.map((i) => i.metadata.name)).to.include('rv-b');
+      const future = Number(newer.metadata.resourceVersion) + 1_000_000;
+      for (const q of [`resourceVersion=${future}`, `resourceVersion=${future}&resourceVersionMatch=NotOlderThan`, `resourceVersion=${future}&resourceVersionMatch=Exact`]) {
+        const s = await expectStatus(await c.api(`${NODES}?${q}`), 504, 'Timeout');
+        expect(s.details?.causes?.[0]?.reason, q).to.equal('ResourceVersionTooLarge');
+      }
+      for (const q of ['resourceVersion=abc', 'resourceVersion=1&resourceVersionMatch=Bogus', 'resourceVersionMatch=Exact', 'resourceVersion=0&resourceVersionMatch=Exact', `resourceVersion=1&continue=x`]) {
+        await expectStatus(await c.api(`${NODES}?${q}`), 400, 'BadRequest');
+      }
+    });
+
+    it('WatchList (sendInitialEvents=true): the current state, then a bookmark marking its end, then changes', async () => {
+      await c.api(NODES, { method: 'POST', json: node('wl-1') });
+      const res = await c.api(`${NODES}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dwl-1&timeoutSeconds=2`);
+      await c.api(`${NODES}/wl-1`, { method: 'PATCH', body: JSON.stringify({ metadata: { labels: { role: 'web' } } }), headers: { 'Content-Type': 'application/merge-patch+json' } });
+      const events = (await readUntilEnd(res, 5000)).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { kind: string; metadata: { name?: string; resourceVersion: string; annotations?: Record<string, string> } } });
+      expect(events.map((e) => e.type)).to.deep.equal(['ADDED', 'BOOKMARK', 'MODIFIED']);
+      expect(events[1]!.object.kind).to.equal('Node');
+      expect(events[1]!.object.metadata.annotations).to.deep.equal({ 'k8s.io/initial-events-end': 'true' });
+      expect(Number(events[1]!.object.metadata.resourceVersion)).to.be.at.least(Number(events[0]!.object.metadata.resourceVersion));
+      // Without the initial state: changes only.
+      const only = await c.api(`${NODES}?watch=1&sendInitialEvents=false&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dwl-1&timeoutSeconds=1`);
+      expect(await readUntilEnd(only, 5000)).to.equal('');
+      // The protocol's preconditions, and watch parameters that mean nothing.
+      for (const q of ['sendInitialEvents=true', 'sendInitialEvents=true&resourceVersionMatch=NotOlderThan', 'sendInitialEvents=true&allowWatchBookmarks=true', 'resourceVersionMatch=NotOlderThan', 'sendInitialEvents=maybe&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true', 'timeoutSeconds=abc', 'timeoutSeconds=-5']) {
+        await expectStatus(await c.api(`${NODES}?watch=1&${q}`), 400, 'BadRequest');
+      }
+      const list = (await (await c.api(NODES)).json()) as { metadata: { resourceVersion: string } };
+      const s = await expectStatus(await c.api(`${NODES}?watch=1&resourceVersion=${Number(list.metadata.resourceVersion) + 1_000_000}`), 504, 'Timeout');
+      expect(s.details?.causes?.[0]?.reason).to.equal('ResourceVersionTooLarge');
     });
 
     it('after compaction, an old continue token and an old watch get 410 Expired', async () => {

@@ -283,6 +283,83 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect(list.stdout).to.match(/\nnodes\.hyprbox\.io\s+\[\]\s+\[\]\s+\[get list watch\]\n/);
     });
 
+    it('server-side apply of an empty map (spec: {}, labels: {}) keeps what other managers set', async () => {
+      const file = (labels: string) => `apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: ssa-empty, namespace: acme, labels: ${labels}, annotations: {}}\nspec: {}\n`;
+      expect((await k(['apply', '--server-side', '-f', '-'], file('{}'))).code).to.equal(0);
+      expect((await k(['patch', 'nodes.hyprbox.io', 'ssa-empty', '-n', 'acme', '--type', 'merge', '-p', '{"spec":{"paused":true}}'])).code).to.equal(0);
+      expect((await k(['label', 'nodes.hyprbox.io', 'ssa-empty', '-n', 'acme', 'owner=ops'])).code).to.equal(0);
+      expect((await k(['annotate', 'nodes.hyprbox.io', 'ssa-empty', '-n', 'acme', 'note=keep'])).code).to.equal(0);
+      // The same configuration again: no conflict, and the cordon, label and annotation stay.
+      const again = await k(['apply', '--server-side', '-f', '-'], file('{}'));
+      expect(again.code, again.stderr).to.equal(0);
+      const get = async () => JSON.parse((await k(['get', 'nodes.hyprbox.io', 'ssa-empty', '-n', 'acme', '-o', 'json'])).stdout) as { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { paused: boolean } };
+      let now = await get();
+      expect([now.spec.paused, now.metadata.labels?.owner, now.metadata.annotations?.note]).to.deep.equal([true, 'ops', 'keep']);
+      // A second manager applying spec: {} does not conflict either; the first one dropping it removes nothing.
+      expect((await k(['apply', '--server-side', '--field-manager', 'other', '-f', '-'], file('{}'))).code).to.equal(0);
+      expect((await k(['apply', '--server-side', '-f', '-'], 'apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: ssa-empty, namespace: acme}\n')).code).to.equal(0);
+      now = await get();
+      expect([now.spec.paused, now.metadata.labels?.owner]).to.deep.equal([true, 'ops']);
+    });
+
+    it('moves client-side apply to server-side apply: kubectl rewrites managedFields, and then prunes as SSA', async () => {
+      const file = (labels: string) => `apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: csa-1, namespace: acme, labels: {${labels}}}\nspec: {paused: true}\n`;
+      expect((await k(['apply', '-f', '-'], file('a: "1", b: "2"'))).code).to.equal(0);
+      const moved = await k(['apply', '--server-side', '-f', '-'], file('a: "1", b: "2"'));
+      expect(moved.code, moved.stderr).to.equal(0);
+      const managers = JSON.parse((await k(['get', 'nodes.hyprbox.io', 'csa-1', '-n', 'acme', '-o', 'json', '--show-managed-fields'])).stdout).metadata.managedFields.map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`);
+      expect(managers).to.include('kubectl/Apply');
+      expect(managers).to.not.include('kubectl-client-side-apply/Update');
+      // A label dropped from the file is now removed by server-side apply.
+      expect((await k(['apply', '--server-side', '-f', '-'], file('a: "1"'))).code).to.equal(0);
+      const labels = JSON.parse((await k(['get', 'nodes.hyprbox.io', 'csa-1', '-n', 'acme', '-o', 'json'])).stdout).metadata.labels as Record<string, string>;
+      expect(labels).to.deep.equal({ a: '1' });
+    });
+
+    it('refuses impersonation (--as) instead of serving the request as the caller', async () => {
+      const as = await k(['--as', 'bob', 'create', '-f', '-'], JSON.stringify({ apiVersion: 'hyprbox.io/v1alpha1', kind: 'User', metadata: { name: 'as-bob' }, spec: {} }));
+      expect(as.code).to.equal(1);
+      expect(as.stderr).to.contain('impersonation');
+      expect((await k(['get', 'users.hyprbox.io', 'as-bob'])).stderr).to.contain('NotFound');
+      expect((await k(['--as', 'bob', 'auth', 'can-i', 'delete', 'users.hyprbox.io'])).stdout.trim()).to.not.equal('yes');
+      expect((await k(['--as-group', 'admins', 'auth', 'whoami'])).code).to.equal(1);
+    });
+
+    it('namespaces: labelled, edited and applied client-side (strategic merge patch), named as DNS labels', async () => {
+      expect((await k(['create', 'namespace', 'smp-1'])).code).to.equal(0);
+      const label = await k(['label', 'namespace', 'smp-1', 'team=ops']);
+      expect(label.code, label.stderr).to.equal(0);
+      const manifest = (team: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: smp-2\n  labels: {team: ${team}}\n`;
+      expect((await k(['apply', '-f', '-'], manifest('a'))).code).to.equal(0);
+      const changed = await k(['apply', '-f', '-'], manifest('b'));
+      expect(changed.code, changed.stderr).to.equal(0);
+      const got = JSON.parse((await k(['get', 'namespace', 'smp-2', '-o', 'json'])).stdout) as { metadata: { labels: Record<string, string> } };
+      expect(got.metadata.labels.team).to.equal('b');
+      expect(JSON.parse((await k(['get', 'namespace', 'smp-1', '-o', 'json'])).stdout).metadata.labels.team).to.equal('ops');
+      // A dotted name is a DNS subdomain, not a label: refused at create, naming the field.
+      const dotted = await k(['create', 'namespace', 'a.b']);
+      expect(dotted.code).to.equal(1);
+      expect(dotted.stderr).to.contain('metadata.name');
+    });
+
+    it('errors read as in Kubernetes: the kind in "is invalid", 422 for a bad name in a file, raw bodies without a content type', async () => {
+      const bad = await k(['label', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', 'bad key!=1']);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('The Node "db-1" is invalid');
+      const badName = await k(['apply', '-f', '-'], 'apiVersion: hyprbox.io/v1alpha1\nkind: Node\nmetadata: {name: Bad_Name, namespace: acme}\nspec: {}\n');
+      expect(badName.code).to.equal(1);
+      expect(badName.stderr).to.contain('metadata.name');
+      const nullMeta = await k(['patch', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', '--type', 'merge', '-p', '{"metadata":null}']);
+      expect(nullMeta.code).to.equal(1);
+      expect(JSON.parse((await k(['get', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', '-o', 'json'])).stdout).metadata.labels.role).to.equal('db');
+      const move = await k(['patch', 'nodes.hyprbox.io', 'db-1', '-n', 'acme', '--type', 'json', '-p', '[{"op":"move","from":"/spec","path":"/spec/x"}]']);
+      expect(move.stderr).to.contain('does not resolve');
+      expect(move.stderr).to.not.contain('Cannot set properties');
+      const raw = await k(['create', '--raw', '/apis/hyprbox.io/v1alpha1/namespaces/acme/nodes', '-f', '-'], JSON.stringify({ apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', metadata: { name: 'raw-1' }, spec: {} }));
+      expect(raw.code, raw.stderr).to.equal(0);
+      expect(JSON.parse(raw.stdout).metadata.name).to.equal('raw-1');
+    });
+
     it('refuses requests without the token', async () => {
       const res = await send(`${c.url}/apis/hyprbox.io/v1alpha1/nodes`, 'GET', new Headers(), undefined, c.controller.caCert);
       expect(res.status).to.equal(401);

@@ -3,7 +3,7 @@
 // backend while they run (mocha runs them one at a time), which lets them assert exact revisions.
 import { expect } from 'chai';
 import { rejection, sleep, until } from '../lib/wait.js';
-import { CompactedError } from '@hyprbox/controller/store/types';
+import { CompactedError, FutureRevisionError } from '@hyprbox/controller/store/types';
 import type { KeyValue, Store, Watch, WatchEvent, WatchOptions } from '@hyprbox/controller/store/types';
 
 export interface OpenedStore {
@@ -401,6 +401,14 @@ export function storeConformance(name: string, open: () => Promise<OpenedStore>)
         await store.compact(d);
         expect(await at(d)).to.deep.equal(['b2', 'c2', 'd1']);
         expect(c2).to.be.lessThan(second);
+      });
+
+      it('rejects a read at a future revision with FutureRevisionError', async function () {
+        await store.create(`${p}f`, 'f1');
+        const rev = await store.currentRevision();
+        const err = await rejection(store.range(p, { revision: rev + 1000 }));
+        expect(err).to.be.instanceOf(FutureRevisionError);
+        expect((err as FutureRevisionError).requested).to.equal(rev + 1000);
       });
 
       it('refuses to compact to a future revision', async function () {

@@ -94,7 +94,7 @@ function check(r: Resource, obj: Obj, isCreate: boolean): void {
   const v = validatorOf(r);
   v.applyDefaults(obj);
   const causes: Cause[] = [
-    ...validateObjectMeta(obj.metadata, { namespaced: r.def.namespaced, isCreate }),
+    ...validateObjectMeta(obj.metadata, { namespaced: r.def.namespaced, isCreate, labelNames: r.def.group === '' && r.def.kind === 'Namespace' }),
     ...v.validate(obj).filter((c) => !c.field.startsWith('metadata')),
   ];
   if (causes.length) throw invalid(ref(r), obj.metadata.name ?? obj.metadata.generateName ?? '', causes as StatusCause[]);
@@ -171,6 +171,10 @@ export function admitUpdate(r: Resource, current: Obj, body: unknown, o: UpdateO
       { reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'must be specified for an update' },
     ]);
   }
+  const uid = incoming.metadata.uid;
+  if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
+    throw invalid(ref(r), name, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: "${String(uid)}": field is immutable` }]);
+  }
   applyFieldPolicy(r, incoming, o.fieldValidation, warnings);
   let next: Obj;
   if (o.subresource === 'status') {
@@ -200,11 +204,22 @@ export function admitUpdate(r: Resource, current: Obj, body: unknown, o: UpdateO
     }
   }
   check(r, next, false);
+  if (r.def.group === '' && r.def.kind === 'Namespace') checkNamespacePhase(r, next);
   if (o.subresource !== 'status' && !isDeepStrictEqual(specOf(next), specOf(current))) {
     next.metadata.generation = (current.metadata.generation ?? 1) + 1;
   }
   next.metadata.resourceVersion = rv ?? current.metadata.resourceVersion;
   return { obj: next, warnings };
+}
+
+/** A namespace is Active until it is being deleted, then Terminating: its phase says which, never otherwise. */
+function checkNamespacePhase(r: Resource, ns: Obj): void {
+  const phase = (ns.status as { phase?: string } | undefined)?.phase;
+  const want = ns.metadata.deletionTimestamp ? 'Terminating' : 'Active';
+  if (phase !== undefined && phase !== want) {
+    const why = want === 'Active' ? 'may only be Active if deletionTimestamp is empty' : 'may only be Terminating if deletionTimestamp is not empty';
+    throw invalid(ref(r), ns.metadata.name!, [{ reason: 'FieldValueInvalid', field: 'status.phase', message: `Invalid value: "${phase}": ${why}` }]);
+  }
 }
 
 /** True when an object being deleted has no finalizers left and must now leave the store. */

@@ -5,7 +5,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BODY_LIMIT, OBJECT_TYPES, parseBody } from './body.js';
-import { ApiError, routeNotFound } from './errors.js';
+import { ApiError, methodNotAllowed, routeNotFound } from './errors.js';
 import { crdPseudoResource } from './resource.js';
 import { getCrd, listCrds, servedCrds } from './crd-route.js';
 import { coreEventsHandler } from './core-events.js';
@@ -137,6 +137,10 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
   const coreEvents = coreEventsHandler(deps, deps.registry.byPlural('hyprbox.io', 'events')!);
   app.get('/api/v1/events', coreEvents);
   app.get('/api/v1/namespaces/:ns/events', coreEvents);
+  // Read-only views: other methods on their paths are 405, not 404 (the path exists, the verb does not).
+  app.all(['/apis/apiextensions.k8s.io/v1/customresourcedefinitions', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/:name', '/api/v1/events', '/api/v1/namespaces/:ns/events'], (req) => {
+    throw methodNotAllowed(`${req.method} is not supported on ${req.path}: it is read-only`);
+  });
 
   app.use((req, _res, next) => next(routeNotFound(req.path)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => sendError(req as ApiRequest, res, err, deps.log));

@@ -4,7 +4,8 @@
 // field another manager owns with a different value is a 409 conflict unless force=true.
 // Simplification, documented in docs/API.md: lists are atomic (owned and replaced whole); maps are granular.
 import { isDeepStrictEqual } from 'node:util';
-import { ApiError } from './errors.js';
+import { ApiError, invalid } from './errors.js';
+import type { ResourceRef } from './errors.js';
 import type { ManagedFieldsEntry as CrdManagedFieldsEntry } from '@hyprbox/crds';
 import type { Obj } from './admission.js';
 
@@ -19,18 +20,28 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 /** Metadata the server owns; never part of anyone's field set. */
 const SERVER_META = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'generateName']);
 
-/** Leaf paths of an object: scalars, lists and empty maps are leaves. */
-export function leafPaths(obj: Record<string, unknown>, base: Path = []): Path[] {
+/**
+ * Which part of an object a write owns fields in, as in Kubernetes: writes to the object own everything but
+ * status; writes to /status own only status (their managedFields entries say `subresource: status`).
+ */
+export type Subresource = 'status' | undefined;
+
+/** Leaf paths of an object within a subresource's part: scalars, lists and empty maps are leaves. */
+export function leafPaths(obj: Record<string, unknown>, sub: Subresource = undefined, base: Path = []): Path[] {
   const out: Path[] = [];
   for (const [k, v] of Object.entries(obj)) {
-    if (base.length === 0 && (k === 'apiVersion' || k === 'kind' || k === 'status')) continue;
+    if (base.length === 0 && (k === 'apiVersion' || k === 'kind' || (k === 'status') !== (sub === 'status'))) continue;
     if (base.length === 1 && base[0] === 'metadata' && SERVER_META.has(k)) continue;
     const p = [...base, k];
-    if (isMap(v) && Object.keys(v).length > 0) out.push(...leafPaths(v, p));
+    if (isMap(v) && Object.keys(v).length > 0) out.push(...leafPaths(v, sub, p));
     else out.push(p);
   }
   return out;
 }
+
+/** Whether a managedFields entry is this manager's, for this operation, on this subresource. */
+const owns = (e: ManagedFieldsEntry, manager: string, operation: string, sub: Subresource): boolean =>
+  e.manager === manager && e.operation === operation && (e.subresource ?? undefined) === sub;
 
 export function toFieldsV1(paths: Path[]): Record<string, unknown> {
   const root: Record<string, unknown> = {};
@@ -108,19 +119,25 @@ export interface ApplyInput {
   force: boolean;
   apiVersion: string;
   now: string;
+  subresource?: Subresource;
 }
 
 /** Computes the object after an apply, with managedFields updated; throws 409 listing conflicts. */
 export function serverSideApply(i: ApplyInput): Obj {
-  const appliedPaths = leafPaths(i.applied);
+  const sub = i.subresource;
+  const appliedPaths = leafPaths(i.applied, sub);
   const mine = new Set(appliedPaths.map(key));
-  const others = entries(i.live ?? ({ metadata: {} } as Obj)).filter((e) => !(e.manager === i.manager && e.operation === 'Apply'));
-  const previous = entries(i.live ?? ({ metadata: {} } as Obj)).find((e) => e.manager === i.manager && e.operation === 'Apply');
+  const others = entries(i.live ?? ({ metadata: {} } as Obj)).filter((e) => !owns(e, i.manager, 'Apply', sub));
+  const previous = entries(i.live ?? ({ metadata: {} } as Obj)).find((e) => owns(e, i.manager, 'Apply', sub));
 
+  // An empty map in the configuration claims the map itself, not its contents (maps are granular): it agrees
+  // with any map that is there, and is merged into it rather than replacing it.
+  const claimsMap = (p: Path): boolean => isMap(get(i.applied, p)) && Object.keys(get(i.applied, p) as object).length === 0;
+  const agrees = (p: Path): boolean => (claimsMap(p) ? isMap(get(i.live, p)) : isDeepStrictEqual(get(i.live, p), get(i.applied, p)));
   const conflicts: Array<{ path: Path; manager: string }> = [];
   for (const e of others) {
     for (const p of fromFieldsV1(e.fieldsV1)) {
-      if (mine.has(key(p)) && !isDeepStrictEqual(get(i.live, p), get(i.applied, p))) conflicts.push({ path: p, manager: e.manager });
+      if (mine.has(key(p)) && !agrees(p)) conflicts.push({ path: p, manager: e.manager });
     }
   }
   if (conflicts.length && !i.force) {
@@ -133,20 +150,26 @@ export function serverSideApply(i: ApplyInput): Obj {
   const remaining = others
     .map((e) => ({ ...e, fieldsV1: toFieldsV1(fromFieldsV1(e.fieldsV1).filter((p) => !lost.has(key(p)))) }))
     .filter((e) => Object.keys(e.fieldsV1).length > 0);
-  const ownedByOthers = new Set(remaining.flatMap((e) => fromFieldsV1(e.fieldsV1)).map(key));
+  // A field that is still applied, or owned by another manager, or the parent of either, stays when this
+  // manager stops applying it.
+  const held = [...appliedPaths, ...remaining.flatMap((e) => fromFieldsV1(e.fieldsV1))];
+  const stays = (p: Path): boolean => held.some((q) => q.length >= p.length && p.every((k, n) => q[n] === k));
 
   const result = structuredClone(i.live ?? ({ apiVersion: i.applied.apiVersion, kind: i.applied.kind, metadata: {} } as Obj));
   for (const p of fromFieldsV1(previous?.fieldsV1)) {
-    if (!mine.has(key(p)) && !ownedByOthers.has(key(p))) unset(result, p);
+    if (!stays(p)) unset(result, p);
   }
-  for (const p of appliedPaths) set(result, p, get(i.applied, p));
+  for (const p of appliedPaths) {
+    if (claimsMap(p) && isMap(get(result, p))) continue;
+    set(result, p, get(i.applied, p));
+  }
   for (const k of ['name', 'namespace', 'generateName'] as const) {
     if (i.applied.metadata[k] !== undefined && result.metadata[k] === undefined) result.metadata[k] = i.applied.metadata[k];
   }
   const fieldsV1 = toFieldsV1(appliedPaths);
   // Re-applying the same configuration keeps the entry as it was, so an unchanged apply writes nothing.
   const time = previous && isDeepStrictEqual(previous.fieldsV1, fieldsV1) ? previous.time : i.now;
-  result.metadata.managedFields = [...remaining, { manager: i.manager, operation: 'Apply', apiVersion: i.apiVersion, time, fieldsType: 'FieldsV1', fieldsV1 }];
+  result.metadata.managedFields = [...remaining, { manager: i.manager, operation: 'Apply', apiVersion: i.apiVersion, time, fieldsType: 'FieldsV1', fieldsV1, ...(sub ? { subresource: sub } : {}) }];
   return result;
 }
 
@@ -154,15 +177,15 @@ export function serverSideApply(i: ApplyInput): Obj {
  * After a non-apply write by `manager`: it takes ownership of the fields it changed, which leave every other
  * manager's set, so a later apply that disagrees reports the conflict.
  */
-export function recordUpdate(before: Obj | undefined, after: Obj, manager: string | undefined, apiVersion: string, now: string): void {
+export function recordUpdate(before: Obj | undefined, after: Obj, manager: string | undefined, apiVersion: string, now: string, sub: Subresource = undefined): void {
   const list = entries(before ?? ({ metadata: {} } as Obj));
   if (!manager) {
     if (list.length) after.metadata.managedFields = list;
     else delete after.metadata.managedFields;
     return;
   }
-  const changed = leafPaths(after).filter((p) => !isDeepStrictEqual(get(before, p), get(after, p)));
-  const removed = before ? leafPaths(before).filter((p) => get(after, p) === undefined) : [];
+  const changed = leafPaths(after, sub).filter((p) => !isDeepStrictEqual(get(before, p), get(after, p)));
+  const removed = before ? leafPaths(before, sub).filter((p) => get(after, p) === undefined) : [];
   const touched = new Set([...changed, ...removed].map(key));
   if (touched.size === 0) {
     if (list.length) after.metadata.managedFields = list;
@@ -170,10 +193,39 @@ export function recordUpdate(before: Obj | undefined, after: Obj, manager: strin
   }
   const next = list
     .map((e) => ({ ...e, fieldsV1: toFieldsV1(fromFieldsV1(e.fieldsV1).filter((p) => !touched.has(key(p)))) }))
-    .filter((e) => Object.keys(e.fieldsV1).length > 0 && !(e.manager === manager && e.operation === 'Update'));
-  const own = list.find((e) => e.manager === manager && e.operation === 'Update');
+    .filter((e) => Object.keys(e.fieldsV1).length > 0 && !owns(e, manager, 'Update', sub));
+  const own = list.find((e) => owns(e, manager, 'Update', sub));
   const ownPaths = [...fromFieldsV1(own?.fieldsV1).filter((p) => get(after, p) !== undefined), ...changed];
   const uniq = [...new Map(ownPaths.map((p) => [key(p), p])).values()];
-  next.push({ manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(uniq) });
+  next.push({ manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(uniq), ...(sub ? { subresource: sub } : {}) });
   after.metadata.managedFields = next;
+}
+
+/**
+ * The managedFields a write asks for, when it changes them (kubectl moves client-side apply ownership to
+ * server-side apply by patching them): undefined when the request leaves them as stored (absent, the same,
+ * or an empty list, which Kubernetes ignores); [] for the reset form `[{}]`; else the entries, checked.
+ */
+export function requestedManagedFields(ref: ResourceRef, name: string, asked: unknown, stored: Obj): ManagedFieldsEntry[] | undefined {
+  if (asked === undefined || asked === null || isDeepStrictEqual(asked, stored.metadata.managedFields)) return undefined;
+  const bad = (field: string, message: string): never => {
+    throw invalid(ref, name, [{ reason: 'FieldValueInvalid', field: `metadata.managedFields${field}`, message }]);
+  };
+  if (!Array.isArray(asked)) return bad('', 'must be a list');
+  if (asked.length === 0) return undefined;
+  if (asked.length === 1 && isMap(asked[0]) && Object.keys(asked[0]).length === 0) return [];
+  return asked.map((e: unknown, i): ManagedFieldsEntry => {
+    if (!isMap(e)) return bad(`[${i}]`, 'must be an object');
+    if (typeof e.manager !== 'string') bad(`[${i}].manager`, 'Required value');
+    if (e.operation !== 'Apply' && e.operation !== 'Update') bad(`[${i}].operation`, 'must be Apply or Update');
+    if (e.fieldsType !== 'FieldsV1') bad(`[${i}].fieldsType`, 'must be FieldsV1');
+    if (!isMap(e.fieldsV1)) bad(`[${i}].fieldsV1`, 'must be an object');
+    if (e.subresource !== undefined && e.subresource !== '' && e.subresource !== 'status') bad(`[${i}].subresource`, 'must be empty or status');
+    return e as unknown as ManagedFieldsEntry;
+  });
+}
+
+/** The stored object as a write's field ownership starts from: with the managedFields the request set, if any. */
+export function ownershipBase(stored: Obj, requested: ManagedFieldsEntry[] | undefined): Obj {
+  return requested === undefined ? stored : { ...stored, metadata: { ...stored.metadata, managedFields: requested } };
 }

@@ -5,6 +5,8 @@ import { badRequest, unsupportedMediaType } from './errors.js';
 import { PROTOBUF, decodeProtobuf } from './protobuf.js';
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
+/** Nesting allowed in a body: far beyond any HyprBox object, well within what recursive code can walk. */
+export const MAX_BODY_DEPTH = 100;
 
 export const OBJECT_TYPES = ['application/json', 'application/yaml'];
 export const APPLY_PATCH = 'application/apply-patch+yaml';
@@ -17,13 +19,25 @@ export function mediaType(header: string | undefined): string {
 
 /** Parses a request body of the given media type; throws a 400/415 ApiError naming line and column. */
 export function parseBody(raw: unknown, contentType: string | undefined, accepted: string[]): unknown {
-  const type = mediaType(contentType);
+  // No Content-Type at all (kubectl create --raw sends none) is JSON where JSON objects are accepted, as in
+  // Kubernetes; a wrong one is still a 415.
+  const type = mediaType(contentType) || (accepted.includes('application/json') ? 'application/json' : '');
   // Where JSON objects are accepted, so is the protobuf kubectl's typed clients send for built-in kinds.
   if (type === PROTOBUF && accepted.includes('application/json') && Buffer.isBuffer(raw)) return decodeProtobuf(raw);
   if (!accepted.includes(type)) throw unsupportedMediaType(type || '(none)', accepted);
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
   if (text.trim() === '') throw badRequest('the request body is empty');
-  return type.endsWith('yaml') ? parseYaml(text) : parseJson(text);
+  const value = type.endsWith('yaml') ? parseYaml(text) : parseJson(text);
+  if (depthOver(value, MAX_BODY_DEPTH)) throw badRequest(`the request body is nested more than ${MAX_BODY_DEPTH} levels deep`);
+  return value;
+}
+
+/** Whether objects and arrays nest deeper than `max` (stops descending there, so it never recurses further). */
+function depthOver(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (max === 0) return true;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (depthOver(v, max - 1)) return true;
+  return false;
 }
 
 export function parseJson(text: string): unknown {
@@ -40,7 +54,40 @@ export function parseJson(text: string): unknown {
   return value;
 }
 
+/**
+ * Whether YAML nests deeper than the parser can safely go. It recurses once per level, and past about 800
+ * levels its stack overflows, after which the process can die on its next YAML. So brackets (counted
+ * everywhere, also inside strings: a conservative overestimate) and indentation are bounded before parsing.
+ */
+function yamlTooDeep(text: string, maxFlow = 200, maxIndent = 400): boolean {
+  let flow = 0;
+  let indent = 0;
+  let lineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === 0x20) {
+        if (++indent > maxIndent) return true;
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === 0x5b || c === 0x7b) {
+      if (++flow > maxFlow) return true;
+    } else if ((c === 0x5d || c === 0x7d) && flow > 0) {
+      flow--;
+    }
+  }
+  return false;
+}
+
 export function parseYaml(text: string): unknown {
+  if (yamlTooDeep(text)) throw badRequest(`the request body is nested more than ${MAX_BODY_DEPTH} levels deep`);
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
   const err = doc.errors[0];
   if (err) {

@@ -5,7 +5,7 @@
 // printer columns.
 import type { Request, Response } from 'express';
 import type { Obj } from './admission.js';
-import { watchResource } from './handlers.js';
+import { checkNotOlderThan, listPosition, watchResource } from './handlers.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
 import type { WatchView } from './watch.js';
 import type { Resource } from './resource.js';
@@ -35,7 +35,9 @@ export function coreEventsHandler(deps: HandlerDeps, events: Resource) {
     }
     const limit = Number(str(req.query.limit) ?? 0);
     const cont = str(req.query.continue);
-    const result = await deps.repo(events).list({ namespace, filter, ...(limit > 0 ? { limit } : {}), ...(cont ? { continueToken: cont } : {}) });
+    const pos = listPosition(req.query as Record<string, string>);
+    const result = await deps.repo(events).list({ namespace, filter, ...(limit > 0 ? { limit } : {}), ...(cont ? { continueToken: cont } : {}), ...(pos.exact !== undefined ? { revision: pos.exact } : {}) });
+    checkNotOlderThan(pos, result.resourceVersion);
     res.json({
       apiVersion: 'v1',
       kind: 'EventList',

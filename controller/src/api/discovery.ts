@@ -5,6 +5,7 @@
 // expect to parse as an APIGroupDiscoveryList).
 import { API_VERSION, GROUP, VERSION } from '@hyprbox/crds';
 import type { ResourceDef } from '@hyprbox/crds';
+import { READ_ONLY_RESOURCES } from '../auth/authz.js';
 
 /** The Kubernetes minor version this API server claims; kubectl warns on a skew of more than one. */
 export const KUBE_MAJOR = '1';
@@ -180,7 +181,7 @@ export function resourceEntries(def: ResourceDef): APIResource[] {
     singularName: def.singular,
     namespaced: def.namespaced,
     kind: def.kind,
-    verbs: [...RESOURCE_VERBS],
+    verbs: READ_ONLY_RESOURCES.has(def.plural) ? ['get', 'list', 'watch'] : [...RESOURCE_VERBS],
   };
   if (def.shortNames.length > 0) main.shortNames = [...def.shortNames];
   if (def.categories.length > 0) main.categories = [...def.categories];

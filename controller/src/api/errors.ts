@@ -72,14 +72,22 @@ export const invalid = (r: ResourceRef, name: string, causes: StatusCause[]): Ap
   new ApiError(
     422,
     'Invalid',
-    `${r.kind}.${r.group || 'core'} "${name}" is invalid: ${causes
+    `${r.group ? `${r.kind}.${r.group}` : r.kind} "${name}" is invalid: ${causes
       .map((c) => (c.field ? `${c.field}: ${c.message}` : c.message))
       .join(', ')}`,
-    details(r, name, causes),
+    // kubectl prints `The <details.kind> "<name>" is invalid`: Kubernetes puts the Kind here, not the plural.
+    { ...details(r, name, causes), kind: r.kind },
   );
 
 export const badRequest = (message: string, causes?: StatusCause[]): ApiError =>
   new ApiError(400, 'BadRequest', message, causes ? { causes } : undefined);
+
+/** A read at a resourceVersion the store has not reached (client-go retries it: ResourceVersionTooLarge). */
+export const tooLargeResourceVersion = (requested: number, current: number): ApiError =>
+  new ApiError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
 
 export const expired = (message: string): ApiError => new ApiError(410, 'Expired', message);
 
@@ -93,11 +101,12 @@ export const tooLarge = (limit: number): ApiError =>
 
 export const unauthorized = (): ApiError => new ApiError(401, 'Unauthorized', 'Unauthorized');
 
-export const forbidden = (user: string, verb: string, resource: string, ns?: string): ApiError =>
+export const forbidden = (user: string, verb: string, resource: string, group: string, ns?: string): ApiError =>
   new ApiError(
     403,
     'Forbidden',
-    `${resource} is forbidden: User "${user}" cannot ${verb} resource "${resource}"${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`,
+    `${group ? `${resource}.${group}` : resource} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}"${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`,
+    { group, kind: resource },
   );
 
 export const routeNotFound = (path: string): ApiError =>

@@ -98,11 +98,29 @@ function originForm(url: string): string {
 
 async function handle(deps: FrontDeps, req: ApiRequest, res: ServerResponse, path: string, query: string): Promise<void> {
   // Other methods on a public path need no token either: they end in a 404.
-  if (!Object.hasOwn(PUBLIC, path)) req.user = await authenticate(deps, req, res);
+  if (!Object.hasOwn(PUBLIC, path)) {
+    req.user = await authenticate(deps, req, res);
+    // Discovery and OpenAPI answer every user alike, so kubectl gets as far as the real request and says why.
+    if (!DESCRIBES_API.test(path)) refuseImpersonation(req);
+  }
   const target = deps.resources.resolve(path);
   if (!target) return deps.rest(req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') await deps.readBody(req, res);
   await deps.resources.serve(req, res, target, parseQueryOnce(query));
+}
+
+/** Discovery (/api, /apis, a group, a group version) and OpenAPI documents. */
+const DESCRIBES_API = /^\/(api|apis|apis\/[^/]+|apis\/[^/]+\/[^/]+|api\/v1|openapi\/.*)$/;
+
+/**
+ * kubectl --as / --as-group send Impersonate-* headers. This server does not impersonate; serving the request
+ * as the caller instead would do with the caller's rights what was meant to be done with someone else's.
+ */
+function refuseImpersonation(req: ApiRequest): void {
+  const header = Object.keys(req.headers).find((h) => h.startsWith('impersonate-'));
+  if (!header) return;
+  req.denyReason = `impersonation requested (${header})`;
+  throw new ApiError(403, 'Forbidden', `impersonation (${header}, kubectl --as/--as-group) is not supported by this server: the request was not served`);
 }
 
 /**

@@ -7,8 +7,8 @@ import type { ParsedUrlQuery } from 'node:querystring';
 import { admitCreate, admitUpdate, asObject, parseFieldValidation, readyToDelete, isoSeconds } from './admission.js';
 import type { Obj } from './admission.js';
 import { APPLY_PATCH, OBJECT_TYPES, PATCH_TYPES, mediaType, parseBody } from './body.js';
-import { recordUpdate, serverSideApply } from './apply.js';
-import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound } from './errors.js';
+import { ownershipBase, recordUpdate, requestedManagedFields, serverSideApply } from './apply.js';
+import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound, tooLargeResourceVersion } from './errors.js';
 import type { Repository } from './repository.js';
 import { parseResourceVersion } from './repository.js';
 import { applyPatch } from './patch.js';
@@ -115,6 +115,15 @@ function dryRun(query: ParsedUrlQuery): boolean {
   throw badRequest(`dryRun must be "All" (got "${String(v)}")`);
 }
 
+/** The fieldManager of a write, checked as Kubernetes checks it (at most 128 printable characters). */
+function fieldManagerOf(query: ParsedUrlQuery): string | undefined {
+  const m = str(query.fieldManager);
+  if (m === undefined || m === '') return undefined;
+  if (m.length > 128) throw new ApiError(422, 'Invalid', `fieldManager: Too long: may not be more than 128 bytes (got ${m.length})`, { causes: [{ reason: 'FieldValueTooLong', field: 'fieldManager', message: 'may not be more than 128 bytes' }] });
+  if (!/^[\x20-\x7e]+$/.test(m)) throw new ApiError(422, 'Invalid', 'fieldManager: Invalid value: must only contain printable characters', { causes: [{ reason: 'FieldValueInvalid', field: 'fieldManager', message: 'must only contain printable characters' }] });
+  return m;
+}
+
 function selectorFilter(r: Resource, query: ParsedUrlQuery, namespace: string | undefined): (obj: Obj) => boolean {
   const selected = querySelector(query, r.selectableFields);
   return (obj) => (namespace === undefined || obj.metadata.namespace === namespace) && selected(obj);
@@ -152,7 +161,17 @@ function send(ctx: Ctx, code: number, body: unknown, warnings?: string[]): void 
 
 function sendObject(ctx: Ctx, code: number, obj: Obj, warnings?: string[]): void {
   const table = tableRequest(ctx);
-  send(ctx, code, table ? toTable(ctx.r.def, [obj], table) : obj, warnings);
+  const partial = acceptOf(ctx.req).partial;
+  send(ctx, code, table ? toTable(ctx.r.def, [obj], table) : partial ? partialMetadata(partial, obj) : obj, warnings);
+}
+
+/** An object as metadata only: what `as=PartialObjectMetadata` asks for. */
+const partialMetadata = (apiVersion: string, obj: Obj): Obj => ({ apiVersion, kind: 'PartialObjectMetadata', metadata: obj.metadata }) as Obj;
+
+/** Refuses, before any work, a request whose Accept header names nothing this server produces. */
+function checkAcceptable(req: ApiRequest): void {
+  if (acceptOf(req).acceptable) return;
+  throw new ApiError(406, 'NotAcceptable', `none of the media types in the Accept header can be produced; supported: application/json, application/yaml (also as=Table, as=PartialObjectMetadata[List] of meta.k8s.io/v1)`);
 }
 
 /** Where the resource verbs live; any other path is not theirs. */
@@ -181,8 +200,10 @@ export function createResourceHandler(deps: HandlerDeps): ResourceHandler {
 
     async serve(req, res, target, query) {
       // Names in the URL become store keys: refuse anything that is not a valid name before going further.
-      if (target.namespace !== undefined && !isDns1123Label(target.namespace)) throw badRequest(`invalid namespace in the URL: ${JSON.stringify(target.namespace)} is not a DNS-1123 label`);
-      if (target.name !== undefined && !isDns1123Subdomain(target.name)) throw badRequest(`invalid name in the URL: ${JSON.stringify(target.name)} is not a DNS-1123 subdomain`);
+      // Names in the URL become store keys: one that no object can have is not found, without asking the store
+      // (as in Kubernetes, where such a GET is a 404 and kubectl apply goes on to create and get the 422).
+      if (target.namespace !== undefined && !isDns1123Label(target.namespace)) throw notFound({ plural: 'namespaces', group: '', kind: 'Namespace' }, target.namespace);
+      if (target.name !== undefined && !isDns1123Subdomain(target.name)) throw notFound(refOf(target.resource), target.name);
       const { resource: r, namespace, name, subresource } = target;
       const method = req.method ?? '';
       const verb = verbOf(method, name !== undefined, query.watch === '1' || query.watch === 'true');
@@ -196,6 +217,7 @@ export function createResourceHandler(deps: HandlerDeps): ResourceHandler {
       }
       const attrs: RequestAttributes = { ...target, verb };
       req.attributes = attrs;
+      checkAcceptable(req);
       const constraint = deps.guard.authorize(req, attrs);
       const ctx: Ctx = { deps, req, res, query, r, namespace, name: name ?? '', subresource, attrs, constraint, committed: false };
       switch (verb) {
@@ -270,7 +292,7 @@ const staleAttempt = (ctx: Ctx, exact: boolean, err: unknown): boolean => !exact
 /** Security checks on a write: the constraint on the result, then escalation and ownership. */
 function admitWrite(ctx: Ctx, current: Obj | undefined, next: Obj | undefined): void {
   if (ctx.constraint && next && !ctx.deps.guard.satisfies(next, ctx.constraint)) {
-    throw forbidden(ctx.req.user?.name ?? '', ctx.attrs.verb, ctx.r.def.plural, ctx.namespace);
+    throw forbidden(ctx.req.user?.name ?? '', ctx.attrs.verb, ctx.r.def.plural, ctx.r.def.group, ctx.namespace);
   }
   ctx.deps.guard.admit(ctx.req, ctx.attrs, current, next);
 }
@@ -280,20 +302,56 @@ function constrained(ctx: Ctx, filter: (obj: Obj) => boolean): (obj: Obj) => boo
   return c ? (obj) => filter(obj) && ctx.deps.guard.satisfies(obj, { ...c, scannerOnly: false }) : filter;
 }
 
+/**
+ * The resourceVersion semantics of a list, as in Kubernetes: none or "0" reads the current state; N with
+ * resourceVersionMatch=Exact reads the state at N (410 once compacted); N alone or with NotOlderThan reads a
+ * state at least as new as N (504 ResourceVersionTooLarge when the store has not reached N).
+ */
+export function listPosition(query: ParsedUrlQuery): { exact?: number; notOlderThan?: number } {
+  const match = str(query.resourceVersionMatch);
+  const rvGiven = str(query.resourceVersion) !== undefined && str(query.resourceVersion) !== '';
+  if (match !== undefined && match !== 'Exact' && match !== 'NotOlderThan') {
+    throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
+  }
+  if (match !== undefined && !rvGiven) throw badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+  if (rvGiven && str(query.continue)) throw badRequest('specifying resourceVersion is not allowed when using continue');
+  const rv = parseResourceVersion(query.resourceVersion) ?? 0;
+  if (match === 'Exact') {
+    if (rv === 0) throw badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0"');
+    return { exact: rv };
+  }
+  return rv > 0 ? { notOlderThan: rv } : {};
+}
+
+/** A list that read an older state than the client asked for must not be answered. */
+export function checkNotOlderThan(pos: { notOlderThan?: number }, resourceVersion: string): void {
+  if (pos.notOlderThan !== undefined && Number(resourceVersion) < pos.notOlderThan) {
+    throw tooLargeResourceVersion(pos.notOlderThan, Number(resourceVersion));
+  }
+}
+
 async function list(ctx: Ctx): Promise<void> {
   const { deps, query, r, namespace } = ctx;
   const limit = query.limit === undefined ? undefined : Number(query.limit);
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw badRequest(`invalid limit "${String(query.limit)}"`);
+  const pos = listPosition(query);
   const result = await deps.repo(r).list({
     namespace,
     ...(limit ? { limit } : {}),
     ...(str(query.continue) ? { continueToken: str(query.continue)! } : {}),
+    ...(pos.exact !== undefined ? { revision: pos.exact } : {}),
     filter: constrained(ctx, selectorFilter(r, query, namespace)),
   });
+  checkNotOlderThan(pos, result.resourceVersion);
   const metadata = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
   const table = tableRequest(ctx);
   if (table) {
     send(ctx, 200, toTable(r.def, result.items, { ...table, listMeta: metadata }));
+    return;
+  }
+  const partial = acceptOf(ctx.req).partial;
+  if (partial) {
+    send(ctx, 200, { apiVersion: partial, kind: 'PartialObjectMetadataList', metadata, items: result.items.map((o) => partialMetadata(partial, o)) });
     return;
   }
   send(ctx, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata, items: result.items });
@@ -302,7 +360,9 @@ async function list(ctx: Ctx): Promise<void> {
 function watch(ctx: Ctx): Promise<void> {
   const { deps, req, res, query, r, namespace } = ctx;
   const table = tableRequest(ctx);
-  return watchResource(deps, req, res, r, { namespace, query, matches: constrained(ctx, selectorFilter(r, query, namespace)), ...(table ? { table } : {}) });
+  const partial = acceptOf(req).partial;
+  const view = partial ? { apiVersion: partial, kind: 'PartialObjectMetadata', map: (o: Obj) => partialMetadata(partial, o) } : undefined;
+  return watchResource(deps, req, res, r, { namespace, query, matches: constrained(ctx, selectorFilter(r, query, namespace)), ...(table ? { table } : {}), ...(view ? { view } : {}) });
 }
 
 /** A client watch of one resource: the current state first when no resourceVersion is given, then changes. */
@@ -320,27 +380,66 @@ export async function watchResource(
   },
 ): Promise<void> {
   const { query, namespace, matches } = o;
-  const rv = parseResourceVersion(query.resourceVersion);
-  const timeout = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
+  const rv = parseResourceVersion(query.resourceVersion) ?? 0;
+  const bookmarks = query.allowWatchBookmarks === 'true' || query.allowWatchBookmarks === '1';
+  const sendInitial = watchListMode(query, bookmarks);
+  const timeout = watchTimeout(query.timeoutSeconds);
+  const cache = deps.cache(r);
+  const store = deps.repo(r).store;
+  if (rv > cache.latest) {
+    // A position the cache has not seen may just be newer than its last event; one the store has not
+    // reached is refused, as Kubernetes does, rather than silently dropping everything up to it.
+    const current = await store.currentRevision();
+    if (rv > current) throw tooLargeResourceVersion(rv, current);
+  }
   let initial: Obj[] = [];
-  let from = rv ?? 0;
-  if (rv === undefined || rv === 0) {
-    // No position given: the current state as ADDED events, then what happens after it.
+  let from = rv;
+  if (sendInitial === true || (sendInitial === undefined && rv === 0)) {
+    // The current state as ADDED events, then what happens after it.
     const snapshot = await deps.repo(r).list({ namespace, filter: matches });
     initial = snapshot.items;
     from = Number(snapshot.resourceVersion);
+  } else if (rv === 0) {
+    from = await store.currentRevision();
   }
   serveWatch(req, res, {
-    cache: deps.cache(r),
+    cache,
     ...(o.view ? { view: o.view } : {}),
     initial,
+    initialEventsEnd: sendInitial === true,
     fromRevision: from,
     matches,
     table: o.table ?? false,
-    bookmarks: query.allowWatchBookmarks === 'true' || query.allowWatchBookmarks === '1',
-    ...(timeout !== undefined && Number.isFinite(timeout) ? { timeoutSeconds: timeout } : {}),
+    bookmarks,
+    timeoutSeconds: timeout,
     maxBufferedBytes: deps.maxWatchBufferBytes,
   });
+}
+
+/**
+ * sendInitialEvents (the WatchList protocol): true sends the current state, then a bookmark marking its end;
+ * false sends only changes. As in Kubernetes it needs resourceVersionMatch=NotOlderThan and bookmarks, and
+ * resourceVersionMatch means nothing on a watch without it.
+ */
+function watchListMode(query: ParsedUrlQuery, bookmarks: boolean): boolean | undefined {
+  const v = str(query.sendInitialEvents);
+  const match = str(query.resourceVersionMatch);
+  if (v === undefined) {
+    if (match !== undefined) throw badRequest('resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+    return undefined;
+  }
+  if (v !== 'true' && v !== 'false') throw badRequest(`invalid sendInitialEvents "${v}": must be true or false`);
+  if (match !== 'NotOlderThan') throw badRequest('sendInitialEvents requires resourceVersionMatch=NotOlderThan');
+  if (!bookmarks) throw badRequest('sendInitialEvents requires allowWatchBookmarks=true');
+  return v === 'true';
+}
+
+/** Seconds until the server ends the watch: as asked, or like kube-apiserver 30-60 min, so clients reconnect. */
+function watchTimeout(v: unknown): number {
+  if (v === undefined) return Math.round(1800 * (1 + Math.random()));
+  const n = Number(v);
+  if (typeof v !== 'string' || v === '' || !Number.isSafeInteger(n) || n < 0) throw badRequest(`invalid timeoutSeconds "${String(v)}": must be a whole number of seconds`);
+  return n === 0 ? Math.round(1800 * (1 + Math.random())) : n;
 }
 
 async function requireNamespace(deps: HandlerDeps, r: Resource, namespace: string | undefined): Promise<void> {
@@ -360,7 +459,7 @@ async function create(ctx: Ctx): Promise<void> {
   const { obj, warnings } = admitCreate(r, body, { namespace, fieldValidation: parseFieldValidation(query.fieldValidation), now: deps.now() });
   hooks?.afterAdmit(obj);
   if (isNamespace(r)) obj.status = { phase: 'Active' };
-  recordUpdate(undefined, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+  recordUpdate(undefined, obj, fieldManagerOf(query), r.apiVersion, isoSeconds(deps.now()));
   admitWrite(ctx, undefined, obj);
   await requireNamespace(deps, r, namespace);
   const decorate = hooks?.decorate ?? ((o: Obj) => o);
@@ -411,12 +510,13 @@ async function update(ctx: Ctx): Promise<void> {
     const body = parseBody(req.body, req.headers['content-type'], OBJECT_TYPES);
     const { current, exact } = await writable(ctx, isDry || attempt > 0);
     try {
+      const requested = requestedManagedFields(refOf(r), name, (body as { metadata?: { managedFields?: unknown } } | null)?.metadata?.managedFields, current);
       const { obj, warnings } = admitUpdate(r, current, body, {
         fieldValidation: parseFieldValidation(query.fieldValidation),
         requireResourceVersion: true,
         ...(subresource ? { subresource } : {}),
       });
-      recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+      recordUpdate(ownershipBase(current, requested), obj, fieldManagerOf(query), r.apiVersion, isoSeconds(deps.now()), subresource);
       admitWrite(ctx, current, obj);
       if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(refOf(r), name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -429,32 +529,66 @@ async function update(ctx: Ctx): Promise<void> {
   }
 }
 
+const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+
+/**
+ * kubectl sends built-in kinds (Namespace) strategic merge patches for apply, edit, label and patch. For a
+ * Namespace (maps of labels and annotations, a list of finalizers) one without directives means what a JSON
+ * merge patch means; custom kinds get 415, as in Kubernetes.
+ */
+function patchTypeOf(r: Resource, type: string): string {
+  return type === STRATEGIC_MERGE_PATCH && !isNamespace(r) ? '' : type;
+}
+
+/** A strategic merge patch read as a JSON merge patch; its directives ($patch, $setElementOrder/...) are refused. */
+function strategicAsMergePatch(body: unknown): unknown {
+  const find = (v: unknown, path: string): string | undefined => {
+    if (typeof v !== 'object' || v === null) return undefined;
+    for (const [k, x] of Object.entries(v)) {
+      if (k.startsWith('$')) return path ? `${path}.${k}` : k;
+      const inner = find(x, path ? `${path}.${k}` : k);
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  const directive = find(body, '');
+  if (directive) throw new ApiError(415, 'UnsupportedMediaType', `strategic merge patch directive ${directive} is not supported; use kubectl apply --server-side, or a JSON merge patch (--type merge)`);
+  return body;
+}
+
 async function patch(ctx: Ctx): Promise<void> {
   const { deps, req, query, r, name, subresource } = ctx;
-  const type = mediaType(req.headers['content-type']);
-  let body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
+  const type = patchTypeOf(r, mediaType(req.headers['content-type']));
+  const patchTypes = type === STRATEGIC_MERGE_PATCH ? [STRATEGIC_MERGE_PATCH] : PATCH_TYPES;
+  let body = parseBody(req.body, req.headers['content-type'], patchTypes);
   if (type === APPLY_PATCH) return apply(ctx, body);
+  if (type === STRATEGIC_MERGE_PATCH) body = strategicAsMergePatch(body);
   const isDry = dryRun(query);
   // A patch without a resourceVersion applies to whatever is current: retry when someone wrote in between.
   for (let attempt = 0; ; attempt++) {
     // Parsed again for every further attempt: the patched object shares parts of the patch, which admission
     // prunes and defaults in place.
-    if (attempt > 0) body = parseBody(req.body, req.headers['content-type'], PATCH_TYPES);
+    if (attempt > 0) body = parseBody(req.body, req.headers['content-type'], patchTypes);
     const { current, exact } = await writable(ctx, isDry || attempt > 0);
     let pinned: string | undefined;
     try {
-      const patched = applyPatch(type, current, body) as Obj;
+      const patched = applyPatch(type === STRATEGIC_MERGE_PATCH ? 'application/merge-patch+json' : type, current, body) as Obj;
+      // A patch that removes metadata or the name ({"metadata": null}) would otherwise strip labels,
+      // annotations and finalizers as if that were meant: Kubernetes refuses it as a name mismatch.
+      const patchedName = (patched.metadata as { name?: unknown } | null | undefined)?.name;
+      if (patchedName !== name) throw badRequest(`the name of the object (${String(patchedName ?? '')}) does not match the name on the URL (${name})`);
       pinned = (patched.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
       if (pinned !== undefined && pinned !== current.metadata.resourceVersion) {
         throw conflict(refOf(r), name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
+      const requested = requestedManagedFields(refOf(r), name, patched.metadata.managedFields, current);
       const { obj, warnings } = admitUpdate(r, current, patched, {
         fieldValidation: parseFieldValidation(query.fieldValidation),
         requireResourceVersion: false,
         ...(subresource ? { subresource } : {}),
       });
       obj.metadata.resourceVersion = current.metadata.resourceVersion;
-      recordUpdate(current, obj, str(query.fieldManager), r.apiVersion, isoSeconds(deps.now()));
+      recordUpdate(ownershipBase(current, requested), obj, fieldManagerOf(query), r.apiVersion, isoSeconds(deps.now()), subresource);
       admitWrite(ctx, current, obj);
       return sendObject(ctx, 200, await commitUpdate(ctx, current, obj, isDry, exact), warnings);
     } catch (err) {
@@ -468,12 +602,14 @@ async function patch(ctx: Ctx): Promise<void> {
 /** Server-side apply: create or merge the applied configuration, owned by `fieldManager`. */
 async function apply(ctx: Ctx, body: unknown): Promise<void> {
   const { deps, query, r, namespace, name, subresource } = ctx;
-  const manager = str(query.fieldManager);
-  if (!manager) throw new ApiError(422, 'Invalid', 'PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
+  const manager = fieldManagerOf(query);
+  if (!manager) throw badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter');
   const applied = asObject(r, body);
   if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
     throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
   }
+  // A resourceVersion in the applied configuration is a precondition, as for an update.
+  const pinned = applied.metadata.resourceVersion === undefined || applied.metadata.resourceVersion === '' ? undefined : String(applied.metadata.resourceVersion);
   applied.metadata.name = name;
   const force = query.force === 'true';
   const fieldValidation = parseFieldValidation(query.fieldValidation);
@@ -484,7 +620,7 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
     if (found && !current) throw notFound(refOf(r), name);
     const now = isoSeconds(deps.now());
     if (!current) {
-      if (subresource) throw notFound({ plural: r.def.plural, group: r.def.group, kind: r.def.kind }, name);
+      if (subresource || pinned !== undefined) throw notFound(refOf(r), name);
       const merged = serverSideApply({ live: undefined, applied, manager, force, apiVersion: r.apiVersion, now });
       const hooks = deps.guard.beforeCreate(r, merged);
       const { obj, warnings } = admitCreate(r, merged, { namespace, fieldValidation, now: deps.now() });
@@ -505,7 +641,10 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
         throw err;
       }
     }
-    const merged = serverSideApply({ live: current, applied, manager, force, apiVersion: r.apiVersion, now });
+    if (pinned !== undefined && pinned !== current.metadata.resourceVersion) {
+      throw conflict(refOf(r), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    const merged = serverSideApply({ live: current, applied, manager, force, apiVersion: r.apiVersion, now, ...(subresource ? { subresource } : {}) });
     const { obj, warnings } = admitUpdate(r, current, merged, { fieldValidation, requireResourceVersion: false, ...(subresource ? { subresource } : {}) });
     obj.metadata.managedFields = merged.metadata.managedFields;
     obj.metadata.resourceVersion = current.metadata.resourceVersion;
@@ -519,7 +658,9 @@ async function apply(ctx: Ctx, body: unknown): Promise<void> {
   }
 }
 
-async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: boolean, pre: DeleteOptions['preconditions']): Promise<{ code: number; obj: Obj }> {
+/** Deletes one object, or marks it when finalizers hold it. Answered 200 either way, as kube-apiserver does
+ * (202 only for the deprecated orphanDependents=false). */
+async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: boolean, pre: DeleteOptions['preconditions']): Promise<Obj> {
   const ref = { plural: r.def.plural, group: r.def.group, kind: r.def.kind };
   const name = current.metadata.name!;
   if (pre.uid && pre.uid !== current.metadata.uid) {
@@ -532,25 +673,24 @@ async function deleteOne(deps: HandlerDeps, r: Resource, current: Obj, isDry: bo
   const expected = Number(current.metadata.resourceVersion);
   if ((current.metadata.finalizers ?? []).length > 0) {
     // Finalizers hold the object: mark it and let their owners finish.
-    if (current.metadata.deletionTimestamp) return { code: 202, obj: current };
+    if (current.metadata.deletionTimestamp) return current;
     const marked = structuredClone(current);
     marked.metadata.deletionTimestamp = isoSeconds(deps.now());
     marked.metadata.deletionGracePeriodSeconds = 0;
-    if (isDry) return { code: 202, obj: marked };
+    if (isDry) return marked;
     const stored = await repo.update(marked, expected);
     deps.guard.written(r, stored, false);
-    return { code: 202, obj: stored };
+    return stored;
   }
-  if (isDry) return { code: 200, obj: current };
+  if (isDry) return current;
   if (isNamespace(r)) {
     deps.namespaces?.forget(name);
-    const state = await terminateNamespace({ ...deps, deleteObject: async (res, obj) => void (await deleteOne(deps, res, obj, false, {})) }, current);
-    return { code: state.metadata.deletionTimestamp && (await repo.get(undefined, name)) ? 202 : 200, obj: state };
+    return terminateNamespace({ ...deps, deleteObject: async (res, obj) => void (await deleteOne(deps, res, obj, false, {})) }, current);
   }
   const gone = await repo.delete(current, expected);
   deps.guard.written(r, gone, true);
   await afterDelete(deps, r, gone);
-  return { code: 200, obj: gone };
+  return gone;
 }
 
 function deleteOptionsOf(req: ApiRequest, query: ParsedUrlQuery): DeleteOptions {
@@ -567,8 +707,7 @@ async function remove(ctx: Ctx): Promise<void> {
   const opts = deleteOptionsOf(req, query);
   const current = await readable(ctx);
   admitWrite(ctx, current, undefined);
-  const { code, obj } = await deleteOne(deps, r, current, opts.dryRun, opts.preconditions);
-  sendObject(ctx, code, obj);
+  sendObject(ctx, 200, await deleteOne(deps, r, current, opts.dryRun, opts.preconditions));
 }
 
 async function removeCollection(ctx: Ctx): Promise<void> {
@@ -579,7 +718,7 @@ async function removeCollection(ctx: Ctx): Promise<void> {
   for (const current of items) {
     try {
       admitWrite(ctx, current, undefined);
-      deleted.push((await deleteOne(deps, r, current, opts.dryRun, opts.preconditions)).obj);
+      deleted.push(await deleteOne(deps, r, current, opts.dryRun, opts.preconditions));
     } catch (err) {
       // Gone or changed since the list: not ours to delete any more.
       if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;

@@ -1,6 +1,7 @@
 // What every request carries through the API once the front (front.ts) has seen it, and the one way answers
 // and Status errors are written. Plain node:http types: the resource verbs do not go through express.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { stringify as toYaml } from 'yaml';
 import type { Principal } from '../auth/authz.js';
@@ -66,4 +67,23 @@ export function sendError(req: ApiRequest, res: ServerResponse, err: unknown, lo
   }
   if (e.code === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="hyprbox"');
   sendBody(res, e.code, e.toStatus());
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any handler runs (headers over its 16 KiB limit, a malformed
+ * request line) get a Status body like every other error, instead of Node's bare status line.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [code, reason, text, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderFieldsTooLarge', 'Request Header Fields Too Large', 'the request headers are larger than 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Timeout', 'Request Timeout', 'the request was not received in time']
+        : [400, 'BadRequest', 'Bad Request', 'malformed HTTP request'];
+  const body = JSON.stringify(new ApiError(code, reason, message).toStatus());
+  socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

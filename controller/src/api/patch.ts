@@ -23,14 +23,28 @@ export function applyJsonPatch(target: unknown, ops: unknown): unknown {
   try {
     return jsonpatch.applyPatch(doc, ops as Operation[], true, true).newDocument;
   } catch (err) {
-    const e = err as { name?: string; message?: string; index?: number };
+    const e = err as { name?: string; message?: string; index?: number; operation?: { op?: string; path?: string; from?: string } };
     const at = e.index !== undefined ? ` (operation ${e.index})` : '';
-    throw new ApiError(422, 'Invalid', `the JSON patch could not be applied${at}: ${(e.message ?? '').split('\n')[0]}`);
+    // fast-json-patch's own errors say what is wrong; anything else is JavaScript failing on a path that does
+    // not resolve (e.g. moving a value into itself), which its message would only obscure.
+    const why = e.name && e.name !== 'TypeError' && e.name !== 'RangeError'
+      ? (e.message ?? '').split('\n')[0]
+      : 'a path of the operation does not resolve in the object';
+    throw new ApiError(422, 'Invalid', `the JSON patch could not be applied${at}: ${why}`);
   }
 }
 
 export function applyPatch(type: string, target: unknown, patch: unknown): unknown {
-  if (type === 'application/merge-patch+json') return mergePatch(target, patch);
-  if (type === 'application/json-patch+json') return applyJsonPatch(target, patch);
-  throw new ApiError(415, 'UnsupportedMediaType', `patch type ${type} is not supported`);
+  let out: unknown;
+  if (type === 'application/merge-patch+json') {
+    // RFC 7386 lets a non-object patch replace the whole document; an API object cannot be replaced by one.
+    if (!isObj(patch)) throw badRequest('a merge patch must be a JSON object');
+    out = mergePatch(target, patch);
+  } else if (type === 'application/json-patch+json') {
+    out = applyJsonPatch(target, patch);
+  } else {
+    throw new ApiError(415, 'UnsupportedMediaType', `patch type ${type} is not supported`);
+  }
+  if (!isObj(out)) throw new ApiError(422, 'Invalid', 'the patch would replace the object with something that is not an object');
+  return out;
 }

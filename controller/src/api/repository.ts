@@ -1,9 +1,9 @@
 // Objects of one resource over the Store: JSON in, JSON out, resourceVersion = the store's modRevision
 // (never stored inside the value, so it cannot disagree with the store).
-import { CompactedError } from '../store/types.js';
+import { CompactedError, FutureRevisionError } from '../store/types.js';
 import type { KeyValue, Store } from '../store/types.js';
 import type { Obj } from './admission.js';
-import { alreadyExists, badRequest, conflict, expired, notFound } from './errors.js';
+import { alreadyExists, badRequest, conflict, expired, notFound, tooLargeResourceVersion } from './errors.js';
 import { listPrefix, objectKey } from './resource.js';
 import type { Resource } from './resource.js';
 
@@ -51,6 +51,8 @@ export interface ListOptions {
   continueToken?: string;
   /** Keeps only objects for which it returns true (label and field selectors). */
   filter?: (obj: Obj) => boolean;
+  /** Read the state at exactly this revision (resourceVersionMatch=Exact) instead of the current one. */
+  revision?: number;
 }
 
 export interface ListResult {
@@ -99,7 +101,7 @@ export class Repository {
     const limit = o.limit && o.limit > 0 ? o.limit : 0;
     const items: Obj[] = [];
     let after = token?.start;
-    let revision = token?.rv ?? 0;
+    let revision = token?.rv ?? o.revision ?? 0;
     let lastKey: string | undefined;
     let more: boolean;
     // With a filter, a page of the store can hold fewer matches than `limit`: read on until it is full.
@@ -109,8 +111,14 @@ export class Repository {
       try {
         page = await this.store.range(prefix, { limit: want, after, revision });
       } catch (err) {
-        if (err instanceof CompactedError && token) {
-          throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+        if (err instanceof CompactedError) {
+          throw expired(token
+            ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
+            : `The resourceVersion for the provided list is too old (revision ${err.requested}; history kept from ${err.compactRevision}).`);
+        }
+        if (err instanceof FutureRevisionError) {
+          if (token) throw badRequest('invalid continue token: it names a revision this store has not reached');
+          throw tooLargeResourceVersion(err.requested, err.current);
         }
         throw err;
       }

@@ -574,6 +574,8 @@ export interface AcceptResult {
   yaml: boolean;
   /** The media type chosen (`application/json` or `application/yaml`). */
   mediaType: 'application/json' | 'application/yaml';
+  /** Answer with metadata only (as=PartialObjectMetadata[List], what metadata informers ask for), in this apiVersion. */
+  partial?: TableApiVersion;
 }
 
 interface MediaRange {
@@ -610,8 +612,8 @@ const INCLUDE_OBJECT = new Set(['None', 'Metadata', 'Object']);
  * Negotiates the response of a GET from its Accept header, as kube-apiserver does for the media types
  * this server produces: the first acceptable entry (by q, then order) wins; an entry with
  * `as=Table;g=meta.k8s.io;v=v1|v1beta1` asks for a Table; entries asking for other transformations
- * (`as=APIGroupDiscoveryList`, `as=PartialObjectMetadata`, ...) and other types (protobuf, CBOR) are
- * skipped. No header, or `*` wildcards: plain JSON.
+ * (`as=APIGroupDiscoveryList`, ...) and other types (protobuf, CBOR) are skipped; `as=PartialObjectMetadata`
+ * and `as=PartialObjectMetadataList` ask for metadata only. No header, or `*` wildcards: plain JSON.
  */
 export function parseAccept(header: string | undefined): AcceptResult {
   const plainJson: AcceptResult = { acceptable: true, table: false, yaml: false, mediaType: 'application/json' };
@@ -625,7 +627,11 @@ export function parseAccept(header: string | undefined): AcceptResult {
     const yaml = mediaType === 'application/yaml';
     const as = r.params.as;
     if (as === undefined) return { acceptable: true, table: false, yaml, mediaType };
-    if (as !== 'Table' || r.params.g !== 'meta.k8s.io' || (r.params.v !== 'v1' && r.params.v !== 'v1beta1')) continue;
+    if (r.params.g !== 'meta.k8s.io' || (r.params.v !== 'v1' && r.params.v !== 'v1beta1')) continue;
+    if (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') {
+      return { acceptable: true, table: false, yaml, mediaType, partial: `meta.k8s.io/${r.params.v}` };
+    }
+    if (as !== 'Table') continue;
     const result: AcceptResult = { acceptable: true, table: true, tableApiVersion: `meta.k8s.io/${r.params.v}`, yaml, mediaType };
     const io = r.params.includeobject;
     if (io !== undefined && INCLUDE_OBJECT.has(io)) result.includeObject = io as IncludeObject;

@@ -20,6 +20,8 @@ export interface CachedEvent {
   json?: string;
   /** The whole watch line per event type, encoded once and shared by every watcher's socket. */
   lines?: Partial<Record<WatchEventType, Buffer>>;
+  /** For watchers the change took out of their selection: the state they last matched, at this revision. */
+  left?: CachedEvent;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -198,7 +200,9 @@ function deliver(s: Subscriber, ev: CachedEvent): void {
   } else if (now) {
     s.send(before ? 'MODIFIED' : 'ADDED', ev);
   } else if (before) {
-    s.send('DELETED', ev);
+    // As in Kubernetes: the object the watcher knew (it matched), at the revision it stopped matching.
+    ev.left ??= { revision: ev.revision, obj: { ...ev.prev!, metadata: { ...ev.prev!.metadata, resourceVersion: String(ev.revision) } }, deleted: true };
+    s.send('DELETED', ev.left);
   }
 }
 

@@ -23,6 +23,8 @@ export interface WatchRequest {
   view?: WatchView;
   /** Objects to send as ADDED before live events (watch without a resourceVersion). */
   initial: Obj[];
+  /** After them, a bookmark annotated k8s.io/initial-events-end (sendInitialEvents=true). */
+  initialEventsEnd?: boolean;
   fromRevision: number;
   matches: (obj: Obj) => boolean;
   table: false | { includeObject: IncludeObject; apiVersion: TableApiVersion };
@@ -85,18 +87,22 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
     else write(`{"type":"${type}","object":${objectJson(obj)}}\n`);
   };
 
+  const apiVersion = w.view?.apiVersion ?? (def.group ? `${def.group}/${def.version}` : def.version);
+  const kind = w.view?.kind ?? def.kind;
+  const bookmark = (revision: number, annotations?: Record<string, string>): void => {
+    const metadata = { resourceVersion: String(revision), ...(annotations ? { annotations } : {}) };
+    write(`{"type":"BOOKMARK","object":${JSON.stringify({ kind, apiVersion, metadata })}}\n`);
+  };
+
   for (const obj of w.initial) send('ADDED', obj);
+  if (w.initialEventsEnd) bookmark(w.fromRevision, { 'k8s.io/initial-events-end': 'true' });
 
   const sub: Subscriber = {
     fromRevision: w.fromRevision,
     matches: w.matches,
     bookmarks: w.bookmarks && !w.table,
     send: (type, ev) => send(type, ev.obj, ev),
-    bookmark: (revision) => {
-      const apiVersion = w.view?.apiVersion ?? (def.group ? `${def.group}/${def.version}` : def.version);
-      const kind = w.view?.kind ?? def.kind;
-      write(`{"type":"BOOKMARK","object":${JSON.stringify({ kind, apiVersion, metadata: { resourceVersion: String(revision) } })}}\n`);
-    },
+    bookmark: (revision) => bookmark(revision),
     close: (reason) => {
       if (reason === 'expired') {
         const status = new ApiError(410, 'Expired', 'the watch cache lost continuity; relist').toStatus();
@@ -117,6 +123,7 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
     throw err;
   }
   if (w.timeoutSeconds && w.timeoutSeconds > 0) timer = setTimeout(end, w.timeoutSeconds * 1000);
+  timer?.unref();
   req.on('close', end);
   res.on('error', end);
 }

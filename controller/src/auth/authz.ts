@@ -30,6 +30,8 @@ export interface Constraint {
 export type Decision = { allowed: true; constraint?: Constraint } | { allowed: false; reason: string };
 
 const READ = new Set(['get', 'list', 'watch']);
+/** Kinds nobody writes through the API (the server writes audit events itself); discovery lists them read-only. */
+export const READ_ONLY_RESOURCES: ReadonlySet<string> = new Set(['auditevents', 'customresourcedefinitions']);
 const WRITE = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 /** The roles a user holds: cluster-wide and per namespace. */
@@ -97,7 +99,7 @@ function authorizeUser(g: Grants, a: Attributes): Decision {
     }
     return atLeast(g.cluster, 'viewer') ? allow : deny(`reading ${a.resource} needs a cluster-wide role`);
   }
-  if (a.resource === 'auditevents' || a.resource === 'customresourcedefinitions') return deny(`${a.resource} are read-only`);
+  if (READ_ONLY_RESOURCES.has(a.resource)) return deny(`${a.resource} are read-only`);
   // Tokens and bindings are checked again against the object (escalation.ts): here, only who may try.
   if (a.resource === 'tokens' && (a.verb === 'create' || a.verb === 'update' || a.verb === 'patch' || a.verb === 'delete')) return allow;
   if (a.resource === 'rolebindings' && a.verb !== 'deletecollection') {

@@ -55,7 +55,7 @@ export function createGuard(deps: GuardDeps): FullGuard {
   const isClusterAdmin = (p: Principal): boolean => p.kind === 'User' && grants(p)?.cluster === 'admin';
   const deny = (req: ApiRequest, attrs: RequestAttributes, reason: string): never => {
     req.denyReason = reason;
-    throw forbidden(principalOf(req).name, attrs.verb, attrs.resource.def.plural, attrs.namespace);
+    throw forbidden(principalOf(req).name, attrs.verb, attrs.resource.def.plural, attrs.resource.def.group, attrs.namespace);
   };
 
   return {

@@ -33,7 +33,7 @@ import { handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError, EtcdLeaseInvalidError } from 'etcd3';
 import type { CallContext, IEvent, IKeyValue, IRangeRequest, IRangeResponse, ITxnResponse, IWatchResponse } from 'etcd3';
 import { EtcdReadCache } from './etcd-read-cache.js';
-import { CompactedError, MAX_CREATE_MANY, StoreUnavailableError } from './types.js';
+import { CompactedError, FutureRevisionError, MAX_CREATE_MANY, StoreUnavailableError } from './types.js';
 import type {
   CreateEntry,
   DeleteResult,
@@ -103,6 +103,7 @@ function toEvent(ev: IEvent): WatchEvent {
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const isCompactedError = (err: unknown): boolean => message(err).includes('required revision has been compacted');
+const isFutureError = (err: unknown): boolean => message(err).includes('required revision is a future revision');
 
 /** Connection-level failures: gRPC unavailable/deadline/etc. (etcd3 marks them recoverable) or an open breaker. */
 function isUnreachable(err: unknown): boolean {
@@ -170,6 +171,7 @@ class EtcdStore implements Store {
       if (revision > 0 && isCompactedError(err)) {
         throw new CompactedError(revision, await this.call('compactedRevision', () => this.discoverCompacted(revision)));
       }
+      if (revision > 0 && isFutureError(err)) throw new FutureRevisionError(revision, await this.call('currentRevision', () => this.revisionNow()));
       throw this.error(op, err);
     }
   }

@@ -5,7 +5,7 @@
 // key until compaction (snapshot reads and watch replay). A delete writes a tombstone row to history that
 // carries the last value, so a replayed DELETED event can show the object it removed.
 import Database from 'better-sqlite3';
-import { CompactedError, MAX_CREATE_MANY } from './types.js';
+import { CompactedError, FutureRevisionError, MAX_CREATE_MANY } from './types.js';
 import type {
   CreateEntry,
   DeleteResult,
@@ -330,7 +330,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const fetch = limit > 0 ? limit + 1 : -1;
       const read = db.transaction((): RangeResult => {
         const at = opts.revision && opts.revision > 0 ? opts.revision : 0;
-        if (at > revision) throw new Error(`revision ${at} is in the future (current ${revision})`);
+        if (at > revision) throw new FutureRevisionError(at, revision);
         if (at !== 0 && at < compacted) throw new CompactedError(at, compacted);
         const latest = at === 0 || at === revision;
         const rows: Row[] = latest ? q.range.all(lo, end, fetch) : q.rangeAt.all(at, lo, end, fetch);

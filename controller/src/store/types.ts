@@ -83,6 +83,17 @@ export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
 
+/** A read at a revision the store has not reached yet. */
+export class FutureRevisionError extends Error {
+  constructor(
+    readonly requested: number,
+    readonly current: number,
+  ) {
+    super(`revision ${requested} is in the future (current ${current})`);
+    this.name = 'FutureRevisionError';
+  }
+}
+
 export class CompactedError extends Error {
   constructor(
     readonly requested: number,
