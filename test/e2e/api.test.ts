@@ -318,6 +318,17 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       await expectStatus(await c.api(`${NS}/default`, { method: 'DELETE' }), 403, 'Forbidden');
     });
 
+    it('read-only paths answer 405 to writes, discovery lists AuditEvents read-only, and oversized headers get a Status', async () => {
+      for (const [method, path] of [['DELETE', CRDS], ['POST', CRDS], ['DELETE', `${CRDS}/nodes.hyprbox.io`], ['POST', '/api/v1/namespaces/default/events']]) {
+        await expectStatus(await c.api(path!, { method: method!, json: {} }), 405, 'MethodNotAllowed');
+      }
+      const group = (await (await c.api('/apis/hyprbox.io/v1alpha1')).json()) as { resources: Array<{ name: string; verbs: string[] }> };
+      expect(group.resources.find((x) => x.name === 'auditevents')!.verbs).to.deep.equal(['get', 'list', 'watch']);
+      const big = await c.api(`${NODES}/page-1`, { headers: { 'X-Big': 'a'.repeat(20_000) } });
+      const s = await expectStatus(big, 431, 'RequestHeaderFieldsTooLarge');
+      expect(s.message).to.contain('16 KiB');
+    });
+
     it('answers the public paths without a token, and nothing else', async () => {
       for (const path of ['/healthz', '/livez', '/readyz']) {
         const res = await fetch(c.url + path);
