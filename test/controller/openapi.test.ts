@@ -12,6 +12,7 @@ import {
   openapiV3Group,
   openapiV3Root,
   toOpenAPIV3Schema,
+  toSwaggerV2Schema,
 } from '@hyprbox/controller/api/openapi';
 import { DEFS, NODE, PROFILE, withSchemaEdit } from './api-fixtures.js';
 
@@ -355,6 +356,29 @@ describe('controller/api/openapi', () => {
       });
       expect(JSON.stringify(v2)).to.not.include('allOf');
       for (const [at, r] of refs(v2)) expect(v2.definitions[r.slice('#/definitions/'.length)], `${at} -> ${r}`).to.be.an('object');
+    });
+  });
+
+  describe('v2 schemas for kubectl', () => {
+    it('are no stricter than the server (as kube-apiserver publishes CRDs in v2)', () => {
+      const s = toSwaggerV2Schema({
+        type: 'object',
+        required: ['a', 'n'],
+        properties: {
+          a: { type: 'string' },
+          n: { type: 'string', nullable: true },
+          free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { x: { type: 'string' } } },
+          list: { type: 'array', 'x-kubernetes-preserve-unknown-fields': true, items: { type: 'string' } },
+          ios: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+        },
+      });
+      expect(s.required).to.deep.equal(['a']);
+      const props = s.properties as Record<string, Record<string, unknown>>;
+      expect(props.n).to.deep.equal({ 'x-nullable': true });
+      expect(props.free).to.deep.equal({ 'x-kubernetes-preserve-unknown-fields': true });
+      expect(props.list).to.deep.equal({ 'x-kubernetes-preserve-unknown-fields': true });
+      expect(props.ios).to.deep.equal({ 'x-kubernetes-int-or-string': true });
+      expect(toSwaggerV2Schema({ type: 'object', required: ['k'], additionalProperties: { type: 'string', nullable: true } }).required).to.equal(undefined);
     });
   });
 

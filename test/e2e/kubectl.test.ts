@@ -360,6 +360,82 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect(JSON.parse(raw.stdout).metadata.name).to.equal('raw-1');
     });
 
+    it('re-applies what `get -o yaml` wrote (kind: List, validated against OpenAPI v2 in protobuf), with every example kind', async () => {
+      // One object of each kind in examples/, with what kubectl now checks client-side: maps, free-form
+      // (x-kubernetes-preserve-unknown-fields) values holding nulls, a nullable value, status as read back.
+      const list = {
+        apiVersion: 'v1',
+        kind: 'List',
+        metadata: { resourceVersion: '' },
+        items: [
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'v2-ns', labels: { team: 'v2' } } },
+          {
+            apiVersion: 'hyprbox.io/v1alpha1',
+            kind: 'Node',
+            metadata: { name: 'v2-node', namespace: 'acme', labels: { role: 'v2' }, annotations: { note: 'yes' } },
+            spec: { paused: false },
+            status: { probes: { 'sshd.passwordAuthentication': { state: 'unknown', value: null } } },
+          },
+          {
+            apiVersion: 'hyprbox.io/v1alpha1',
+            kind: 'NodeProfile',
+            metadata: { name: 'v2-profile', namespace: 'acme' },
+            spec: {
+              nodeSelector: { matchLabels: { role: 'v2' } },
+              states: [{ preset: 'fail2ban', with: { maxRetry: 5, banTime: null } }],
+              remediation: { mode: 'approve' },
+            },
+          },
+        ],
+      };
+      const created = await k(['apply', '-f', '-'], JSON.stringify(list));
+      expect(created.stderr).to.equal('');
+      expect(created.stdout).to.contain('namespace/v2-ns created');
+      expect(created.stdout).to.contain('node.hyprbox.io/v2-node created');
+      expect(created.stdout).to.contain('nodeprofile.hyprbox.io/v2-profile created');
+      // `kubectl get nodes.hyprbox.io -n acme -o yaml`, kept to this test's node so other tests' objects stay theirs.
+      const saved = await k(['get', 'nodes.hyprbox.io', '-n', 'acme', '-l', 'role=v2', '-o', 'yaml']);
+      expect(saved.code, saved.stderr).to.equal(0);
+      expect(parse(saved.stdout)).to.deep.include({ kind: 'List' });
+      writeFileSync(join(work, 'v2-nodes.yaml'), saved.stdout);
+      const again = await k(['apply', '-f', join(work, 'v2-nodes.yaml')]);
+      expect(again.stderr).to.equal('');
+      expect(again.code).to.equal(0);
+      expect(again.stdout).to.match(/^node\.hyprbox\.io\/v2-node (unchanged|configured)$/m);
+
+      const read = await k(['get', 'namespace/v2-ns', 'nodes.hyprbox.io/v2-node', 'nodeprofiles.hyprbox.io/v2-profile', '-n', 'acme', '-o', 'yaml']);
+      expect(read.code, read.stderr).to.equal(0);
+      writeFileSync(join(work, 'v2-all.yaml'), read.stdout);
+      const reapplied = await k(['apply', '-f', join(work, 'v2-all.yaml')]);
+      expect(reapplied.stderr).to.equal('');
+      expect(reapplied.stdout).to.match(/namespace\/v2-ns (unchanged|configured)/);
+      expect(reapplied.stdout).to.match(/node\.hyprbox\.io\/v2-node (unchanged|configured)/);
+      expect(reapplied.stdout).to.match(/nodeprofile\.hyprbox\.io\/v2-profile (unchanged|configured)/);
+      // Client-side validation of List items still finds a real mistake.
+      const typo = { ...list, items: [{ apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', metadata: { name: 'v2-typo', namespace: 'acme' }, spec: { pasued: true } }] };
+      const bad = await k(['apply', '-f', '-'], JSON.stringify(typo));
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('unknown field "pasued"');
+    });
+
+    it('an unknown kind gets kubectl\'s own "no matches for kind" (OpenAPI v2 served), and edit takes several objects', async () => {
+      const r = await k(['apply', '-f', '-'], 'apiVersion: hyprbox.io/v1alpha1\nkind: Widget\nmetadata: {name: v2-widget, namespace: acme}\n');
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.contain('no matches for kind "Widget"');
+      expect(r.stderr).to.not.contain('failed to download openapi');
+      const edit = await kubectl(c.kubeconfig, ['edit', 'nodes.hyprbox.io', 'db-1', 'web-1', '-n', 'acme'], { env: { EDITOR: 'true' } });
+      expect(edit.code, edit.stderr).to.equal(0);
+      expect(edit.stderr).to.not.contain('openapi');
+    });
+
+    it('explain --output=plaintext-openapiv2 reads the kind from OpenAPI v2', async () => {
+      const r = await k(['explain', 'nodes.hyprbox.io', '--output=plaintext-openapiv2']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/^KIND:\s+Node$/m);
+      expect(r.stdout).to.match(/^VERSION:\s+hyprbox\.io\/v1alpha1$/m);
+      expect(r.stdout).to.match(/^\s+spec\s+<Object>/m);
+    });
+
     it('refuses requests without the token', async () => {
       const res = await send(`${c.url}/apis/hyprbox.io/v1alpha1/nodes`, 'GET', new Headers(), undefined, c.controller.caCert);
       expect(res.status).to.equal(401);

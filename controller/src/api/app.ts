@@ -23,6 +23,7 @@ import { sendError } from './http.js';
 import type { ApiFields, ApiRequest } from './http.js';
 import * as discovery from './discovery.js';
 import * as openapi from './openapi.js';
+import { acceptsOpenAPIV2Protobuf, encodeOpenAPIV2, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ANSWER } from './openapi-proto.js';
 import { parseQueryOnce } from './query.js';
 
 export type { Limiter } from './front.js';
@@ -101,10 +102,16 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
   app.get('/openapi/v3/apis/hyprbox.io/v1alpha1', json(() => v3group));
   app.get('/openapi/v3/api/v1', json(() => v3core));
   app.get('/openapi/v3/apis/apiextensions.k8s.io/v1', json(() => v3ext));
+  // kubectl asks for protobuf only (when a kind is not in the v3 documents); encoded once, like the JSON.
+  const v2proto = encodeOpenAPIV2(v2);
   app.get('/openapi/v2', (req, res) => {
     const accept = req.headers.accept ?? '';
+    if (acceptsOpenAPIV2Protobuf(accept)) {
+      res.type(OPENAPI_V2_PROTOBUF_ANSWER).send(v2proto);
+      return;
+    }
     if (accept && !/json|\*\/\*/.test(accept)) {
-      throw new ApiError(406, 'NotAcceptable', 'only application/json is served for /openapi/v2');
+      throw new ApiError(406, 'NotAcceptable', `only application/json and ${OPENAPI_V2_PROTOBUF} are served for /openapi/v2`);
     }
     res.json(v2);
   });

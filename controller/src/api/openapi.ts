@@ -3,17 +3,20 @@
 //   GET /openapi/v3/apis/hyprbox.io/v1alpha1 -> openapiV3Group(defs)
 //   GET /openapi/v3/api/v1               -> openapiV3Core()
 //   GET /openapi/v3/apis/apiextensions.k8s.io/v1 -> openapiV3Apiextensions()
-//   GET /openapi/v2 (JSON only)          -> openapiV2(defs)
+//   GET /openapi/v2 (JSON, and protobuf) -> openapiV2(defs), encoded by openapi-proto.ts
 // What kubectl 1.32 relies on:
 // - explain: a schema in components.schemas whose `x-kubernetes-group-version-kind` is a LIST holding
 //   the kind's GVK, reached from a path's operation carrying the GVK; descriptions on fields.
 // - apply/create/replace validation: for each kind, a PATCH operation whose
 //   `x-kubernetes-group-version-kind` is an OBJECT equal to the GVK and which has a `fieldValidation`
 //   query parameter (inline, not a $ref). Then kubectl relies on server-side validation
-//   (`?fieldValidation=Strict`) and never downloads /openapi/v2 (protobuf). Without that PATCH operation
-//   kubectl falls back to /openapi/v2 in protobuf and fails. This is why the Namespace and
+//   (`?fieldValidation=Strict`) instead of validating the object itself. This is why the Namespace and
 //   CustomResourceDefinition documents describe a PATCH operation although those resources do not list
 //   the `patch` verb in discovery (the server answers 405 to it).
+// - otherwise (a kind no v3 document has: every `kind: List`, whose items it then checks one by one, and
+//   unknown kinds) kubectl falls back to /openapi/v2 in protobuf, served from the same document as the
+//   JSON, and validates client-side against the v2 schemas. Those must not be stricter than the server:
+//   see forKubectlV2.
 // - apply must NOT find `application/strategic-merge-patch+json` among a kind's PATCH request content
 //   types, or it computes a strategic merge patch, which the server does not support for these kinds.
 import { createHash } from 'node:crypto';
@@ -543,7 +546,33 @@ export function toSwaggerV2Schema(s: unknown): Schema {
     else if (k === 'allOf' && Array.isArray(v)) out[k] = v.map(toSwaggerV2Schema);
     else out[k] = structuredClone(v);
   }
-  return out;
+  return forKubectlV2(out);
+}
+
+/**
+ * What kube-apiserver does to CRD schemas before publishing them in v2 (ToStructuralOpenAPIV2), because
+ * kubectl validates `kind: List` items against v2 and its v2 reader is stricter than the server: a null where
+ * a typed value, array item or map value is expected is an error, and so are fields a schema with properties
+ * does not list. So nullable and x-kubernetes-preserve-unknown-fields schemas lose what kubectl would check
+ * (type, properties, items) and read as "any value"; an array left without items loses its type; a nullable
+ * field is no longer required. (x-kubernetes-int-or-string has no type once anyOf is dropped: any value too.)
+ */
+function forKubectlV2(s: Schema): Schema {
+  const props = isObject(s.properties) ? (s.properties as Record<string, Schema>) : {};
+  if (Array.isArray(s.required)) {
+    const nullableMap = isObject(s.additionalProperties) && s.additionalProperties['x-nullable'] === true;
+    const required = nullableMap ? [] : (s.required as string[]).filter((f) => props[f]?.['x-nullable'] !== true);
+    if (required.length > 0) s.required = required;
+    else delete s.required;
+  }
+  const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
+  if (s['x-nullable'] === true || preserve) {
+    delete s.items;
+    delete s.properties;
+    if (s['x-nullable'] === true || s.type === 'object') delete s.type;
+  }
+  if (s.type === 'array' && s.items === undefined) delete s.type;
+  return s;
 }
 
 function v2Parameter(p: Parameter): Record<string, unknown> {
@@ -580,8 +609,8 @@ function v2Operation(op: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * `GET /openapi/v2` as JSON: a Swagger 2.0 document with the content of all v3 documents. kubectl only
- * asks for it (in protobuf, which this server does not produce) when the v3 documents lack something.
+ * `GET /openapi/v2`: a Swagger 2.0 document with the content of all v3 documents, served as JSON and (the
+ * only form kubectl asks for, when the v3 documents lack a kind) as protobuf (openapi-proto.ts).
  */
 export function openapiV2(defs: readonly ResourceDef[]): OpenAPIDocument {
   const docs = Object.values(openapiV3Documents(defs));
