@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // hyprbox-controller: the API server and (later) the reconcilers, in one process.
 import { ConfigError, loadConfig, usage } from './config.js';
+import { DataDirBusyError } from './data-dir-lock.js';
 import { startController } from './server.js';
 
 async function main(): Promise<void> {
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`hyprbox-controller: ${(err as Error).stack ?? String(err)}\n`);
+  // An expected refusal is one line; anything else keeps its stack for the bug report.
+  process.stderr.write(`hyprbox-controller: ${err instanceof DataDirBusyError ? err.message : ((err as Error).stack ?? String(err))}\n`);
   process.exit(1);
 });

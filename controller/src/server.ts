@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { answerClientError } from './api/http.js';
 import { isoSeconds } from './api/admission.js';
 import { Repository } from './api/repository.js';
@@ -58,6 +59,17 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 export async function startController(config: Readonly<ControllerConfig>, opts: { log?: Logger } = {}): Promise<RunningController> {
   const log = opts.log ?? pino({ ...loggerOptions(config.logLevel), base: { component: 'controller' } });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = lockDataDir(config.dataDir);
+  try {
+    const running = await startLocked(config, log);
+    return { ...running, stop: () => running.stop().finally(() => lock.release()) };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Promise<RunningController> {
   const store = await openStore(config);
   const registry = createRegistry();
   const repos = new Map<Resource, Repository>(registry.all.map((r) => [r, new Repository(r, store)]));

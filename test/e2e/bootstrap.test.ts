@@ -1,4 +1,5 @@
 // First start and recovery of the admin credential.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { expect } from 'chai';
 import { pino } from 'pino';
@@ -6,6 +7,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '@hyprbox/controller/config';
 import { startController } from '@hyprbox/controller/server';
 import { send, startTestController } from '../lib/controller.js';
+import { repoPath } from '../lib/paths.js';
 
 const tokenIn = (file: string): string => (parse(readFileSync(file, 'utf8')) as { users: Array<{ user: { token: string } }> }).users[0]!.user.token;
 
@@ -38,5 +40,49 @@ describe('admin bootstrap', function () {
       await reset.stop();
       await first.stop();
     }
+  });
+
+  it('one controller per data directory: a second is refused, in this process or another; the lock dies with its holder', async () => {
+    const first = await startTestController('sqlite', ['--tls', 'off']);
+    const log = pino({ level: 'silent' });
+    const args = ['--data-dir', first.dataDir, '--listen', '127.0.0.1:0', '--tls', 'off'];
+    const main = repoPath('controller/dist/src/main.js');
+    /** Runs the controller binary on the data directory until it logs that it listens, or exits. */
+    const binary = (until: RegExp) => {
+      const child = spawn(process.execPath, [main, ...args, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const done = new Promise<{ code: number | null; out: string }>((resolve) => {
+        const seen = (d: Buffer): void => {
+          out += d.toString();
+          if (until.test(out)) resolve({ code: null, out });
+        };
+        child.stdout.on('data', seen);
+        child.stderr.on('data', seen);
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+      return { child, done };
+    };
+    try {
+      let refused: unknown;
+      await startController(loadConfig(args, {}), { log }).then((c) => c.stop(), (err: unknown) => (refused = err));
+      expect((refused as Error).name).to.equal('DataDirBusyError');
+      const other = await binary(/controller listening/).done;
+      expect(other.code).to.equal(1);
+      expect(other.out).to.contain(`another hyprbox controller is already running on the data directory ${first.dataDir}`);
+      expect(other.out).to.not.contain('    at ');
+    } finally {
+      await first.stop();
+    }
+    // Released on stop: another process takes it; killed outright, it leaves no stale lock behind.
+    const holder = binary(/controller listening/);
+    expect((await holder.done).code).to.equal(null);
+    let refusedWhileHeld: unknown;
+    await startController(loadConfig(args, {}), { log }).then((c) => c.stop(), (err: unknown) => (refusedWhileHeld = err));
+    expect((refusedWhileHeld as Error).name).to.equal('DataDirBusyError');
+    const exited = new Promise((resolve) => holder.child.once('exit', resolve));
+    holder.child.kill('SIGKILL');
+    await exited;
+    const after = await startController(loadConfig(args, {}), { log });
+    await after.stop();
   });
 });
