@@ -26,6 +26,7 @@ import { createAuditor } from './audit/auditor.js';
 import { auditRecorder } from './audit/recorder.js';
 import { executionEntry } from './audit/execution.js';
 import { VerifiedTokens, authenticateToken } from './auth/authn.js';
+import { tokenName } from './auth/tokens.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { createGuard } from './auth/guard.js';
 import { loadOrCreateSigningKey, signRun } from './auth/signing.js';
@@ -150,6 +151,7 @@ async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Pro
       }
       return found.principal;
     },
+    verifiedBefore: (presented) => verifiedTokens.knows(presented, index.tokens.get(tokenName(presented) ?? '')),
     readiness: () => [{ name: 'started', ok: ready }, { name: 'store', ok: health.problem === undefined }],
     shutdown: shuttingDown.signal,
     signingPublicKey: signingKey.publicKeyPem,

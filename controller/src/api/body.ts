@@ -28,16 +28,34 @@ export function parseBody(raw: unknown, contentType: string | undefined, accepte
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
   if (text.trim() === '') throw badRequest('the request body is empty');
   const value = type.endsWith('yaml') ? parseYaml(text) : parseJson(text);
-  if (depthOver(value, MAX_BODY_DEPTH)) throw badRequest(`the request body is nested more than ${MAX_BODY_DEPTH} levels deep`);
+  const problem = shapeProblem(value, MAX_BODY_DEPTH, '');
+  if (problem) throw badRequest(problem);
   return value;
 }
 
-/** Whether objects and arrays nest deeper than `max` (stops descending there, so it never recurses further). */
-function depthOver(value: unknown, max: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (max === 0) return true;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) if (depthOver(v, max - 1)) return true;
-  return false;
+/**
+ * What makes a parsed body unsafe to walk, if anything: nesting deeper than `max` (checked without recursing
+ * further), or a `__proto__` key. JSON.parse and the YAML parser keep that key as plain data, but the first
+ * `obj[key] = value` that copies it (a merge, a default, an apply) would replace an object's prototype, or
+ * write into every object's.
+ */
+function shapeProblem(value: unknown, max: number, path: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (max === 0) return `the request body is nested more than ${MAX_BODY_DEPTH} levels deep`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = shapeProblem(value[i], max - 1, `${path}[${i}]`);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const at = path ? `${path}.${k}` : k;
+    if (k === '__proto__') return `the field name __proto__ is not allowed (at ${at})`;
+    const p = shapeProblem(v, max - 1, at);
+    if (p) return p;
+  }
+  return undefined;
 }
 
 export function parseJson(text: string): unknown {

@@ -28,6 +28,8 @@ export interface FrontDeps {
   version: string;
   /** Returns who a bearer token belongs to, or undefined for any token that must be refused. */
   authenticate(token: string): Promise<Principal | undefined>;
+  /** Whether this presented token authenticated before (its owner is not the one guessing). */
+  verifiedBefore?(token: string): boolean;
   limiter: Limiter;
   audit?: AuditRecorder;
   /** The readiness checks, in order (`started`, `store`): /readyz is 200 when all pass. */
@@ -63,6 +65,8 @@ export function createFront(deps: FrontDeps): (req: IncomingMessage, res: Server
   return (request, res) => {
     const req = request as ApiRequest;
     const url = originForm(req.url ?? '/');
+    // Everything after this (authentication, the routers) must see the path that was checked.
+    req.url = url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const id = randomUUID();
@@ -133,8 +137,10 @@ async function authenticate(deps: FrontDeps, req: ApiRequest, res: ServerRespons
     req.denyReason = 'no bearer token';
     throw unauthorized();
   }
-  // A source address that keeps failing is refused before anything else; a token prefix that keeps failing
-  // is refused only when its token fails again, so knowing a prefix cannot lock out the token's owner.
+  // A source address that keeps failing is refused before anything else, except for a token that already
+  // proved itself (the guesses of someone behind the same address must not lock its owner out); a token
+  // prefix that keeps failing is refused only when its token fails again, so knowing a prefix cannot lock
+  // out the token's owner either.
   const prefix = tokenName(m[1]!);
   const ipKey = addressKey(req.socket.remoteAddress);
   const tooMany = (wait: number): ApiError => {
@@ -143,7 +149,7 @@ async function authenticate(deps: FrontDeps, req: ApiRequest, res: ServerRespons
     return new ApiError(429, 'TooManyRequests', `too many failed authentications; retry after ${wait} seconds`, { retryAfterSeconds: wait });
   };
   const ipWait = deps.limiter.retryAfter([ipKey]);
-  if (ipWait > 0) throw tooMany(ipWait);
+  if (ipWait > 0 && !deps.verifiedBefore?.(m[1]!)) throw tooMany(ipWait);
   const principal = await deps.authenticate(m[1]!);
   if (!principal) {
     const keys = [ipKey, ...(prefix ? [`prefix:${prefix}`] : [])];

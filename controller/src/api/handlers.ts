@@ -291,8 +291,12 @@ const staleAttempt = (ctx: Ctx, exact: boolean, err: unknown): boolean => !exact
 
 /** Security checks on a write: the constraint on the result, then escalation and ownership. */
 function admitWrite(ctx: Ctx, current: Obj | undefined, next: Obj | undefined): void {
-  if (ctx.constraint && next && !ctx.deps.guard.satisfies(next, ctx.constraint)) {
-    throw forbidden(ctx.req.user?.name ?? '', ctx.attrs.verb, ctx.r.def.plural, ctx.r.def.group, ctx.namespace);
+  // The constraint holds for what is there as much as for what is written: an agent may not turn someone
+  // else's finding into its own scanner finding by rewriting its source.
+  for (const obj of [current, next]) {
+    if (ctx.constraint && obj && !ctx.deps.guard.satisfies(obj, ctx.constraint)) {
+      throw forbidden(ctx.req.user?.name ?? '', ctx.attrs.verb, ctx.r.def.plural, ctx.r.def.group, ctx.namespace);
+    }
   }
   ctx.deps.guard.admit(ctx.req, ctx.attrs, current, next);
 }

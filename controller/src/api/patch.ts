@@ -11,8 +11,10 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return structuredClone(patch);
   const out: Record<string, unknown> = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
+    // Bodies with this key are refused when parsed; never assign it here either (it would set a prototype).
+    if (k === '__proto__') continue;
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else out[k] = mergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v);
   }
   return out;
 }

@@ -23,6 +23,11 @@ export class VerifiedTokens {
   private readonly byPresented = new Map<string, Token>();
   constructor(private readonly max = 10_000) {}
 
+  /** Whether this very token was verified before (no hashing): a throttled address still lets it through. */
+  knows(presented: string, token: Token | undefined): boolean {
+    return token !== undefined && this.byPresented.get(presented) === token;
+  }
+
   matches(presented: string, token: Token | undefined): boolean {
     if (token && this.byPresented.get(presented) === token) return true;
     // Compare even when there is no such token, so both paths take the same time.

@@ -15,6 +15,7 @@ import { paramsCauses } from './secrets.js';
 import { signRun } from './signing.js';
 import type { SigningKey } from './signing.js';
 import { runSigningPayload } from '@hyprbox/crds';
+import { isDeepStrictEqual } from 'node:util';
 import type { SignableRun } from '@hyprbox/crds';
 
 const FINAL_RUN = new Set(['Succeeded', 'Failed', 'Cancelled', 'RolledBack']);
@@ -94,6 +95,7 @@ export function createGuard(deps: GuardDeps): FullGuard {
         const before = new Set(((current?.spec as { approvedBy?: string[] } | undefined)?.approvedBy) ?? []);
         const added = (((next.spec as { approvedBy?: string[] }).approvedBy) ?? []).filter((n) => !before.has(n));
         if (added.some((n) => n !== p.name)) deny(req, attrs, `approvals are recorded under the approver's own name (${p.name})`);
+        if (current) checkRunChange(current, next);
       }
       if (next && (plural === 'nodeprofiles' || plural === 'runs')) {
         const causes = paramsCauses(next, (preset) => deps.preset(preset));
@@ -133,7 +135,8 @@ export function createGuard(deps: GuardDeps): FullGuard {
         const before = (previous.status as { phase?: string } | undefined)?.phase;
         if (phase && FINAL_RUN.has(phase) && phase !== before) deps.recordExecution?.(req, obj);
       }
-      if (r.def.plural === 'nodes' && deleted) void revokeNodeTokens(obj);
+      if (r.def.plural === 'nodes' && deleted) void revokeTokensOf(obj, 'node');
+      if (r.def.plural === 'users' && deleted) void revokeTokensOf(obj, 'user');
     },
 
     satisfies: (obj, c) => satisfies(obj, c),
@@ -160,17 +163,27 @@ export function createGuard(deps: GuardDeps): FullGuard {
       }
       if (current.status?.sha256 !== next.status?.sha256) causes.push({ reason: 'FieldValueForbidden', field: 'status.sha256', message: 'the token hash cannot change' });
       if (current.spec.revoked && !next.spec.revoked) causes.push({ reason: 'FieldValueForbidden', field: 'spec.revoked', message: 'a revoked token stays revoked' });
+      // An expiry is a limit someone set: only a cluster admin moves it later or removes it (which would also
+      // bring an expired token back).
+      const was = current.spec.expiresAt ? Date.parse(current.spec.expiresAt) : Infinity;
+      const now = next.spec.expiresAt ? Date.parse(next.spec.expiresAt) : Infinity;
+      if (now > was && !admin) causes.push({ reason: 'FieldValueForbidden', field: 'spec.expiresAt', message: 'an expiry can only be brought forward (a cluster admin can extend it)' });
       if (causes.length) throw invalid(ref, current.metadata.name ?? '', causes);
     }
     void attrs;
   }
 
-  /** A deleted Node takes its agent tokens with it. */
-  async function revokeNodeTokens(node: Obj): Promise<void> {
+  /**
+   * A deleted Node takes its agent tokens with it, and a deleted User its tokens: tokens name their owner,
+   * so without this a User created again under the same name would find the old tokens working again.
+   */
+  async function revokeTokensOf(deleted: Obj, kind: 'node' | 'user'): Promise<void> {
     const tokens = deps.registry.byPlural('hyprbox.io', 'tokens')!;
-    for (const t of deps.index.tokens.values()) {
-      const n = t.spec.node;
-      if (!n || t.spec.revoked || n.namespace !== node.metadata.namespace || n.name !== node.metadata.name) continue;
+    const owned = (t: Token): boolean => kind === 'user'
+      ? t.spec.user === deleted.metadata.name
+      : t.spec.node?.namespace === deleted.metadata.namespace && t.spec.node?.name === deleted.metadata.name;
+    for (const t of [...deps.index.tokens.values()]) {
+      if (t.spec.revoked || !owned(t)) continue;
       const fresh = await deps.repo(tokens).get(undefined, t.metadata.name!);
       if (!fresh || (fresh.spec as Token['spec']).revoked) continue;
       const next = structuredClone(fresh);
@@ -178,8 +191,30 @@ export function createGuard(deps: GuardDeps): FullGuard {
       try {
         deps.index.apply('tokens', await deps.repo(tokens).update(next, Number(fresh.metadata.resourceVersion)), false);
       } catch (err) {
-        deps.log.warn({ token: t.metadata.name, err: (err as Error).message }, 'could not revoke the token of a deleted node');
+        deps.log.warn({ token: t.metadata.name, err: (err as Error).message }, `could not revoke the token of a deleted ${kind}`);
       }
     }
   }
+}
+
+/**
+ * What a Run does is fixed when it is created: the server signs whatever the stored spec says, so letting an
+ * update change the steps, the node or the risk would have the controller sign a script nobody rendered from
+ * a reviewed preset (and a lower risk would skip the second approval). Only approving (adding one's own name)
+ * and cancelling change a run; anything else is a new Run, which needs the right to create one.
+ */
+const RUN_FIXED = ['nodeName', 'preset', 'presetDigest', 'risk', 'params', 'steps', 'resources', 'findingRef', 'profileRef'] as const;
+
+function checkRunChange(current: Obj, next: Obj): void {
+  const was = (current.spec ?? {}) as Record<string, unknown>;
+  const now = (next.spec ?? {}) as Record<string, unknown>;
+  const causes = RUN_FIXED.filter((k) => !isDeepStrictEqual(was[k], now[k])).map((k) => ({
+    field: `spec.${k}`,
+    reason: 'FieldValueForbidden',
+    message: 'Forbidden: field is immutable: a run does what it was rendered to do; create a new Run instead',
+  }));
+  const kept = new Set((now.approvedBy as string[] | undefined) ?? []);
+  const withdrawn = ((was.approvedBy as string[] | undefined) ?? []).filter((n) => !kept.has(n));
+  if (withdrawn.length) causes.push({ field: 'spec.approvedBy', reason: 'FieldValueForbidden', message: `Forbidden: approvals cannot be withdrawn (${withdrawn.join(', ')}); cancel the run instead` });
+  if (causes.length) throw invalid({ plural: 'runs', group: 'hyprbox.io', kind: 'Run' }, current.metadata.name ?? '', causes);
 }
