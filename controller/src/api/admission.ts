@@ -226,6 +226,13 @@ function checkNamespacePhase(r: Resource, ns: Obj): void {
   }
 }
 
+/** A copy of a stored object with the schema's defaults applied, as a write of it would be admitted. */
+export function withDefaults(r: Resource, obj: Obj): Obj {
+  const copy = structuredClone(obj);
+  validatorOf(r).applyDefaults(copy);
+  return copy;
+}
+
 /** True when an object being deleted has no finalizers left and must now leave the store. */
 export function readyToDelete(obj: Obj): boolean {
   return obj.metadata.deletionTimestamp !== undefined && (obj.metadata.finalizers ?? []).length === 0;

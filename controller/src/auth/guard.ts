@@ -2,6 +2,7 @@
 // role bindings, token minting, and keeping the auth index current with writes made through the API.
 import type { ApiRequest } from '../api/http.js';
 import type { RoleBinding, Token } from '@hyprbox/crds';
+import { withDefaults } from '../api/admission.js';
 import type { Obj } from '../api/admission.js';
 import { ApiError, forbidden, invalid } from '../api/errors.js';
 import type { Constraint, Guard, RequestAttributes } from '../api/handlers.js';
@@ -95,7 +96,9 @@ export function createGuard(deps: GuardDeps): FullGuard {
         const before = new Set(((current?.spec as { approvedBy?: string[] } | undefined)?.approvedBy) ?? []);
         const added = (((next.spec as { approvedBy?: string[] }).approvedBy) ?? []).filter((n) => !before.has(n));
         if (added.some((n) => n !== p.name)) deny(req, attrs, `approvals are recorded under the approver's own name (${p.name})`);
-        if (current) checkRunChange(current, next);
+        // Against the stored run as it would be admitted today, so a default added since it was stored (or a
+        // run written around the API) does not read as a change. /status cannot change the spec at all.
+        if (current && attrs.subresource !== 'status') checkRunChange(withDefaults(attrs.resource, current), next);
       }
       if (next && (plural === 'nodeprofiles' || plural === 'runs')) {
         const causes = paramsCauses(next, (preset) => deps.preset(preset));
