@@ -159,6 +159,7 @@ async function authenticate(deps: FrontDeps, req: ApiRequest, res: ServerRespons
     req.denyReason = 'invalid token';
     throw unauthorized();
   }
-  deps.limiter.success([ipKey]);
+  // A success does not wipe the address's failures: guesses interleaved with one valid request of the
+  // guesser's own would never be throttled. Tokens that proved themselves pass a throttled address anyway.
   return principal;
 }
