@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   process.on('message', (m: { type?: string }) => {
     if (m.type !== 'audit' || stopping) return;
     controller.store.range(AUDIT_PREFIX, { limit: 1 }).then(
-      (r) => process.send!({ type: 'audit', stored: r.count, lines: countLines(auditFile(dataDir)) } satisfies AuditProgress),
+      (r) => process.send!({ type: 'audit', stored: r.count!, lines: countLines(auditFile(dataDir)) } satisfies AuditProgress),
       () => process.send!({ type: 'audit', stored: -1, lines: countLines(auditFile(dataDir)) } satisfies AuditProgress),
     );
   });

@@ -2,6 +2,7 @@
 // hyprbox-controller: the API server and (later) the reconcilers, in one process.
 import { ConfigError, loadConfig, usage } from './config.js';
 import { DataDirBusyError } from './data-dir-lock.js';
+import { StoreOpenError } from './store/open.js';
 import { startController } from './server.js';
 
 async function main(): Promise<void> {
@@ -48,6 +49,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // An expected refusal is one line; anything else keeps its stack for the bug report.
-  process.stderr.write(`hyprbox-controller: ${err instanceof DataDirBusyError ? err.message : ((err as Error).stack ?? String(err))}\n`);
+  process.stderr.write(`hyprbox-controller: ${err instanceof DataDirBusyError || err instanceof StoreOpenError ? err.message : ((err as Error).stack ?? String(err))}\n`);
   process.exit(1);
 });

@@ -71,7 +71,7 @@ export async function startController(config: Readonly<ControllerConfig>, opts: 
 }
 
 async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Promise<RunningController> {
-  const store = await openStore(config);
+  const store = await openStore(config, log);
   const registry = createRegistry();
   const repos = new Map<Resource, Repository>(registry.all.map((r) => [r, new Repository(r, store)]));
   const caches = new Map<Resource, WatchCache>(

@@ -6,6 +6,7 @@ import { send, startTestController } from '../lib/controller.js';
 import type { TestController } from '../lib/controller.js';
 import { repoPath } from '../lib/paths.js';
 import { verifyRun } from '@hyprbox/crds';
+import { until } from '../lib/wait.js';
 
 const G = '/apis/hyprbox.io/v1alpha1';
 const API = 'hyprbox.io/v1alpha1';
@@ -502,6 +503,22 @@ describe('control-plane security', function () {
       expect((await mustAdmin('GET', `${G}/tokens/${minted.metadata.name as string}`)).spec.revoked).to.equal(true);
       await mustAdmin('POST', `${G}/users`, { apiVersion: API, kind: 'User', metadata: { name: 'leaver' }, spec: {} });
       expect((await call(token, 'GET', `${G}/presets`)).status).to.equal(401);
+    });
+
+    it("an agent's heartbeat renewals are not audited; a refused one is", async () => {
+      const file = `${c.dataDir}/audit/audit.jsonl`;
+      const leaseLines = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Json).filter((e) => e.resource === 'leases' && e.user?.kind === 'Node');
+      const lease = `${G}/namespaces/acme/leases/web-1`;
+      if ((await admin('GET', lease)).status === 404) {
+        expect((await call('agent', 'POST', `${G}/namespaces/acme/leases`, { apiVersion: API, kind: 'Lease', metadata: { name: 'web-1' }, spec: { holderIdentity: 'hyprnode@web-1', renewTime: '2026-01-01T00:00:00Z' } })).status).to.equal(201);
+      }
+      for (let i = 0; i < 3; i++) {
+        expect((await call('agent', 'PATCH', lease, { spec: { renewTime: `2026-01-01T00:00:0${i}Z` } }, MERGE)).status).to.equal(200);
+      }
+      expect((await call('agent', 'PATCH', `${G}/namespaces/acme/leases/web-2`, { spec: { renewTime: '2026-01-01T00:00:09Z' } }, MERGE)).status).to.equal(403);
+      // The refusal is the last thing the agent did: once it is in the file, the renewals before it would be.
+      await until('the refused renewal in the audit file', () => leaseLines().some((e) => e.name === 'web-2' && e.code === 403));
+      expect(leaseLines().filter((e) => e.name === 'web-1' && (e.verb === 'patch' || e.verb === 'update') && e.code < 400)).to.deep.equal([]);
     });
 
     it('an agent cannot take over a finding that is not its own scanner finding', async () => {

@@ -1,12 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createSqliteStore } from '@hyprbox/controller/store/sqlite';
-import { CompactedError } from '@hyprbox/controller/store/types';
+import { CompactedError, StoreUnavailableError } from '@hyprbox/controller/store/types';
 import type { TxnResult } from '@hyprbox/controller/store/types';
 import Database from 'better-sqlite3';
 import { storeConformance } from './conformance.js';
+import { rejection, until } from '../lib/wait.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -27,6 +29,33 @@ storeConformance('sqlite store', async () => {
 });
 
 describe('sqlite store specifics', () => {
+  it('a write the disk refuses is undone everywhere: StoreUnavailableError, no watch event, no revision spent', async () => {
+    const file = freshFile();
+    const s = createSqliteStore({ file, maintenanceIntervalMs: 60_000 });
+    const first = kv(await s.create('/k/a', 'a'));
+    const seen: number[] = [];
+    const w = s.watch('/k/', { fromRevision: first + 1, onEvents: (evs) => seen.push(...evs.map((e) => e.kv.modRevision)), onError: () => undefined });
+    // An immutable WAL file makes every write fail with an I/O error, as a failing or full disk does.
+    execFileSync('chattr', ['+i', `${file}-wal`]);
+    try {
+      for (let i = 0; i < 5; i++) expect(await rejection(s.create(`/k/x${i}`, 'x'))).to.be.instanceOf(StoreUnavailableError);
+      expect(await rejection(s.delete('/k/a'))).to.be.instanceOf(StoreUnavailableError);
+      expect(await s.currentRevision()).to.equal(first);
+    } finally {
+      execFileSync('chattr', ['-i', `${file}-wal`]);
+    }
+    const next = kv(await s.create('/k/b', 'b'));
+    expect(next).to.equal(first + 1);
+    await until('the write after the outage', () => seen.length > 0);
+    expect(seen).to.deep.equal([next]);
+    expect((await s.range('/k/')).kvs.map((x) => x.key)).to.deep.equal(['/k/a', '/k/b']);
+    w.cancel();
+    await s.close();
+    const again = createSqliteStore({ file });
+    expect(await again.currentRevision()).to.equal(next);
+    await again.close();
+  });
+
   it('keeps data, revisions and compaction across a reopen', async () => {
     const file = freshFile();
     const a = createSqliteStore({ file });

@@ -109,7 +109,7 @@ export class Repository {
       const want = limit ? Math.max(limit - items.length, o.filter ? 100 : 0) : 0;
       let page;
       try {
-        page = await this.store.range(prefix, { limit: want, after, revision });
+        page = await this.store.range(prefix, { limit: want, after, revision, skipCount: true });
       } catch (err) {
         if (err instanceof CompactedError) {
           throw expired(token
@@ -133,6 +133,8 @@ export class Repository {
       more = i < page.kvs.length || page.more;
       if (!more || (limit && items.length >= limit)) break;
       after = lastKey;
+      // A selective filter can read far past `limit`: let other requests run between the store's pages.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const result: ListResult = { items, resourceVersion: String(revision) };
     if (more && lastKey !== undefined) {

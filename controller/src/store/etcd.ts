@@ -252,6 +252,7 @@ class EtcdStore implements Store {
     const revision = at || Number(res.header.revision);
     // etcd counts the requested range, which `after` narrowed; the contract counts the whole prefix.
     let count = Number(res.count);
+    if (opts.skipCount) return { kvs: res.kvs.map(toKv), more: res.more, revision };
     if (start !== first) {
       const counted = await this.snapshot(`range ${prefix}`, revision, () =>
         this.client.kv.range({ key: first, range_end: end, revision, count_only: true }),

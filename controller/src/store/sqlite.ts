@@ -5,7 +5,7 @@
 // key until compaction (snapshot reads and watch replay). A delete writes a tombstone row to history that
 // carries the last value, so a replayed DELETED event can show the object it removed.
 import Database from 'better-sqlite3';
-import { CompactedError, FutureRevisionError, MAX_CREATE_MANY } from './types.js';
+import { CompactedError, FutureRevisionError, MAX_CREATE_MANY, StoreUnavailableError } from './types.js';
 import type {
   CreateEntry,
   DeleteResult,
@@ -28,6 +28,18 @@ export interface SqliteStoreOptions {
   maintenanceIntervalMs?: number;
   /** Injectable clock (ms since epoch) for lease expiry. */
   now?: () => number;
+  /** Told when the periodic lease expiry and compaction fail (first failure, then every 60th). */
+  onMaintenanceError?: (err: Error) => void;
+}
+
+/** SQLite failures that are the storage's, not the request's: the caller gets a 503 and may retry. */
+const UNAVAILABLE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PROTOCOL)/;
+function storeError(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE.test(code)) {
+    return new StoreUnavailableError(`the SQLite store cannot write (${code}): ${(err as Error).message}`, { cause: err });
+  }
+  return err;
 }
 
 interface Row {
@@ -195,7 +207,30 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
   }
 
-  const putTx = db.transaction(
+  /**
+   * A write transaction whose effects on this process's own state (the revision counter, the compaction
+   * point, watch events not yet delivered) are undone with it. A commit can fail after the statements ran
+   * (a full disk, an I/O error): without this, watchers would see a write that was never stored, and the
+   * revision counter would run ahead of the file, so revisions would be handed out twice after a restart.
+   */
+  function atomic<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const tx = db.transaction(fn);
+    return (...args: A): R => {
+      const rev0 = revision;
+      const compacted0 = compacted;
+      const pending0 = pending.length;
+      try {
+        return tx(...args);
+      } catch (err) {
+        revision = rev0;
+        compacted = compacted0;
+        pending.length = Math.min(pending.length, pending0);
+        throw storeError(err);
+      }
+    };
+  }
+
+  const putTx = atomic(
     (key: string, value: string, expected: number | 'absent', lease: number): TxnResult => {
       const cur = q.get.get(key);
       const ok = expected === 'absent' ? cur === undefined : cur !== undefined && cur.mod_rev === expected;
@@ -214,7 +249,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   );
 
   // All absent keys at one revision, like one etcd txn; the leases are checked before anything is written.
-  const createManyTx = db.transaction((entries: CreateEntry[]): TxnResult[] => {
+  const createManyTx = atomic((entries: CreateEntry[]): TxnResult[] => {
     for (const e of entries) {
       if (e.lease && !q.leaseGet.get(e.lease)) throw new Error(`lease ${e.lease} not found`);
     }
@@ -245,7 +280,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return prev;
   };
 
-  const deleteTx = db.transaction((key: string, expected: number | undefined): DeleteResult => {
+  const deleteTx = atomic((key: string, expected: number | undefined): DeleteResult => {
     const cur = q.get.get(key);
     if (!cur || (expected !== undefined && cur.mod_rev !== expected)) {
       return { ok: false, revision, ...(cur ? { current: toKv(cur) } : {}) };
@@ -255,7 +290,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   });
 
   // Like etcd, all keys of a lease go away in one revision.
-  const revokeTx = db.transaction((id: number): void => {
+  const revokeTx = atomic((id: number): void => {
     if (!q.leaseGet.get(id)) return;
     q.leaseDelete.run(id);
     const keys = q.leaseKeys.all(id);
@@ -264,7 +299,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     for (const k of keys) deleteRow(k, rev);
   });
 
-  const compactTx = db.transaction((rev: number): void => {
+  const compactTx = atomic((rev: number): void => {
     for (const { key, keep } of q.compactTouched.all(compacted, rev)) q.compactKey.run(key, keep, keep);
     compacted = rev;
     q.setMeta.run(rev, 'compacted');
@@ -283,11 +318,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
 
   let writesSinceCompact = 0;
+  // A timer has nobody to throw to: a failure (a full disk) is reported and tried again on the next tick.
+  let maintenanceFailures = 0;
   const maintenance = (): void => {
     if (closed) return;
-    for (const { id } of q.leaseExpired.all(now())) revokeTx(id);
-    if (retain > 0 && revision - compacted > retain * 1.1) doCompact(revision - retain);
-    writesSinceCompact = 0;
+    try {
+      for (const { id } of q.leaseExpired.all(now())) revokeTx(id);
+      if (retain > 0 && revision - compacted > retain * 1.1) doCompact(revision - retain);
+      writesSinceCompact = 0;
+      maintenanceFailures = 0;
+    } catch (err) {
+      if (maintenanceFailures++ % 60 === 0) options.onMaintenanceError?.(err as Error);
+    }
   };
   const timer = setInterval(maintenance, options.maintenanceIntervalMs ?? 1000);
   timer.unref();
@@ -334,9 +376,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         if (at !== 0 && at < compacted) throw new CompactedError(at, compacted);
         const latest = at === 0 || at === revision;
         const rows: Row[] = latest ? q.range.all(lo, end, fetch) : q.rangeAt.all(at, lo, end, fetch);
-        const count = latest ? q.count.get(prefix, end)!.n : q.countAt.get(at, prefix, end)!.n;
+        const count = opts.skipCount ? undefined : latest ? q.count.get(prefix, end)!.n : q.countAt.get(at, prefix, end)!.n;
         const more = limit > 0 && rows.length > limit;
-        return { kvs: (more ? rows.slice(0, limit) : rows).map(toKv), more, count, revision: at || revision };
+        return { kvs: (more ? rows.slice(0, limit) : rows).map(toKv), more, ...(count === undefined ? {} : { count }), revision: at || revision };
       });
       return read();
     },

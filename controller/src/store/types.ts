@@ -21,14 +21,16 @@ export interface RangeOptions {
   after?: string;
   /** Read at this revision (snapshot); 0 or undefined means the latest. */
   revision?: number;
+  /** Do not count the prefix (a full scan on SQLite): `count` is then left out of the result. */
+  skipCount?: boolean;
 }
 
 export interface RangeResult {
   kvs: KeyValue[];
   /** True when more keys match beyond `limit`. */
   more: boolean;
-  /** Number of keys matching the prefix (at `revision`), ignoring `limit` and `after`. */
-  count: number;
+  /** Number of keys matching the prefix (at `revision`), ignoring `limit` and `after`; absent with skipCount. */
+  count?: number;
   /** The revision the range was read at. */
   revision: number;
 }
