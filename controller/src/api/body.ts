@@ -28,9 +28,22 @@ export function parseBody(raw: unknown, contentType: string | undefined, accepte
   const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
   if (text.trim() === '') throw badRequest('the request body is empty');
   const value = type.endsWith('yaml') ? parseYaml(text) : parseJson(text);
-  const problem = shapeProblem(value, MAX_BODY_DEPTH, '');
-  if (problem) throw badRequest(problem);
+  // The cheap walk on every body; the one that names where only when something is wrong.
+  if (!shapeOk(value, MAX_BODY_DEPTH)) throw badRequest(shapeProblem(value, MAX_BODY_DEPTH, '') ?? 'the request body cannot be read');
   return value;
+}
+
+function shapeOk(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (max === 0) return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (!shapeOk(v, max - 1)) return false;
+    return true;
+  }
+  for (const k in value) {
+    if (k === '__proto__' || !shapeOk((value as Record<string, unknown>)[k], max - 1)) return false;
+  }
+  return true;
 }
 
 /**
