@@ -1,6 +1,6 @@
 // First start and recovery of the admin credential.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { parse } from 'yaml';
@@ -84,5 +84,26 @@ describe('admin bootstrap', function () {
     await exited;
     const after = await startController(loadConfig(args, {}), { log });
     await after.stop();
+  });
+
+  it('a data directory whose store was lost is refused, not silently started as a new cluster', async () => {
+    const first = await startTestController('sqlite', ['--tls', 'off']);
+    await first.controller.stop();
+    const db = `${first.dataDir}/hyprbox.db`;
+    const args = ['--data-dir', first.dataDir, '--listen', '127.0.0.1:0', '--tls', 'off'];
+    const log = pino({ level: 'silent' });
+    try {
+      for (const lose of [() => truncateSync(db, 0), () => rmSync(db)]) {
+        lose();
+        for (const f of [`${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+        let refused: unknown;
+        await startController(loadConfig(args, {}), { log }).then((c) => c.stop(), (err: unknown) => (refused = err));
+        expect((refused as Error).message).to.match(/was set up before \(admin\.kubeconfig is there\) but its store .*hyprbox\.db is (empty|missing)/);
+      }
+      // Nothing was written meanwhile: the credential is the first start's.
+      expect(tokenIn(`${first.dataDir}/admin.kubeconfig`)).to.equal(first.token);
+    } finally {
+      await first.stop();
+    }
   });
 });
