@@ -22,6 +22,8 @@ export interface CachedEvent {
   lines?: Partial<Record<WatchEventType, Buffer>>;
   /** For watchers the change took out of their selection: the state they last matched, at this revision. */
   left?: CachedEvent;
+  /** What it weighs in the ring: the stored JSON of the object and of its previous state. */
+  size?: number;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -40,13 +42,20 @@ export interface Subscriber {
 export interface WatchCacheOptions {
   /** Events kept for resuming watches (default 10,000). */
   capacity?: number;
+  /**
+   * And at most this much of them, counted as their stored JSON (default 32 MiB): a count alone lets a kind
+   * of large objects (1 MiB statuses) hold gigabytes. Whichever limit is reached first evicts the oldest.
+   */
+  maxBytes?: number;
   bookmarkIntervalMs?: number;
   log: Logger;
 }
 
 export class WatchCache {
+  /** Held events, oldest first, from index `oldest` (evicted ones are cleared and skipped until compacted). */
   private ring: CachedEvent[] = [];
-  private head = 0; // index of the oldest event in `ring` once it is full
+  private oldest = 0;
+  private bytes = 0;
   private subs = new Set<Subscriber>();
   private storeWatch: Watch | undefined;
   private bookmarkTimer: NodeJS.Timeout | undefined;
@@ -58,6 +67,7 @@ export class WatchCache {
   /** The newest revision this cache has seen. */
   latest = 0;
   private readonly capacity: number;
+  private readonly maxBytes: number;
 
   constructor(
     readonly resource: Resource,
@@ -65,6 +75,7 @@ export class WatchCache {
     private readonly opts: WatchCacheOptions,
   ) {
     this.capacity = opts.capacity ?? 10_000;
+    this.maxBytes = opts.maxBytes ?? 32 * 1024 * 1024;
   }
 
   async start(): Promise<void> {
@@ -118,7 +129,8 @@ export class WatchCache {
   private async reset(): Promise<void> {
     this.storeWatch?.cancel();
     this.ring = [];
-    this.head = 0;
+    this.oldest = 0;
+    this.bytes = 0;
     for (const s of this.subs) s.close('expired');
     this.subs.clear();
     const rev = await this.store.currentRevision();
@@ -127,14 +139,25 @@ export class WatchCache {
     if (!this.stopped) this.watchFrom(rev + 1);
   }
 
+  /** The JSON size of the events held (what maxBytes bounds). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   private push(ev: CachedEvent): void {
-    if (this.ring.length < this.capacity) {
-      this.ring.push(ev);
-      return;
+    this.ring.push(ev);
+    this.bytes += ev.size ?? 0;
+    // The newest event always stays, whatever it weighs.
+    while (this.ring.length - this.oldest > this.capacity || (this.bytes > this.maxBytes && this.ring.length - this.oldest > 1)) {
+      const old = this.ring[this.oldest]!;
+      this.floor = old.revision;
+      this.bytes -= old.size ?? 0;
+      this.ring[this.oldest++] = undefined as unknown as CachedEvent;
     }
-    this.floor = this.ring[this.head]!.revision;
-    this.ring[this.head] = ev;
-    this.head = (this.head + 1) % this.capacity;
+    if (this.oldest > 1024 && this.oldest * 2 > this.ring.length) {
+      this.ring = this.ring.slice(this.oldest);
+      this.oldest = 0;
+    }
   }
 
   private onEvents(events: WatchEvent[]): void {
@@ -145,6 +168,7 @@ export class WatchCache {
         obj: decode(e.kv),
         deleted,
         ...(e.prev ? { prev: decode(e.prev) } : {}),
+        size: e.kv.value.length + (e.prev?.value.length ?? 0),
       };
       if (ev.revision > this.latest) this.latest = ev.revision;
       this.push(ev);
@@ -157,15 +181,14 @@ export class WatchCache {
     if (revision < this.floor) {
       throw expired(`too old resource version: ${revision} (${this.floor})`);
     }
-    const ordered = this.ring.length < this.capacity ? this.ring : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
-    let lo = 0;
-    let hi = ordered.length;
+    let lo = this.oldest;
+    let hi = this.ring.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (ordered[mid]!.revision <= revision) lo = mid + 1;
+      if (this.ring[mid]!.revision <= revision) lo = mid + 1;
       else hi = mid;
     }
-    return ordered.slice(lo);
+    return this.ring.slice(lo);
   }
 
   /** Replays what the subscriber missed, then delivers live events until it unsubscribes. */
