@@ -98,23 +98,6 @@ describe('failed-authentication limiter', () => {
     expect(l.retryAfter(['ip:a'])).to.be.greaterThan(0);
   });
 
-  it('success clears an address key’s pending failures but never a prefix key’s, nor a block', () => {
-    const l = createAuthLimiter({ maxFailures: 3, now });
-    const keys = ['ip:a', 'prefix:p'];
-    l.failure(keys);
-    l.failure(keys);
-    l.success(keys);
-    l.failure(keys);
-    expect(l.retryAfter(['ip:a'])).to.equal(0);
-    expect(l.retryAfter(['prefix:p'])).to.equal(60);
-
-    l.failure(['ip:b']);
-    l.failure(['ip:b']);
-    l.failure(['ip:b']);
-    l.success(['ip:b']);
-    expect(l.retryAfter(['ip:b'])).to.equal(60);
-  });
-
   it('keeps at most maxKeys keys under a million distinct ones, evicting the least recently used', () => {
     const l = createAuthLimiter({ maxKeys: 1000, maxFailures: 1, blockSeconds: 3600, now });
     l.failure(['ip:idle']);

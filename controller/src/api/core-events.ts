@@ -5,7 +5,7 @@
 // printer columns.
 import type { Request, Response } from 'express';
 import type { Obj } from './admission.js';
-import { checkNotOlderThan, listPosition, watchResource } from './handlers.js';
+import { checkNotOlderThan, listPosition, readableFilter, watchResource } from './handlers.js';
 import type { HandlerDeps, RequestAttributes } from './handlers.js';
 import type { WatchView } from './watch.js';
 import type { Resource } from './resource.js';
@@ -27,8 +27,7 @@ export function coreEventsHandler(deps: HandlerDeps, events: Resource) {
     const attrs: RequestAttributes = { verb: watch === 'true' || watch === '1' ? 'watch' : 'list', resource: events, ...(namespace !== undefined ? { namespace } : {}) };
     req.attributes = attrs;
     const constraint = deps.guard.authorize(req, attrs);
-    const selected = querySelector(req.query, FIELDS);
-    const filter = constraint ? (obj: Obj) => selected(obj) && deps.guard.satisfies(obj, { ...constraint, scannerOnly: false }) : selected;
+    const filter = readableFilter(deps.guard, constraint, querySelector(req.query, FIELDS));
     if (attrs.verb === 'watch') {
       await watchResource(deps, req, res, events, { namespace, query: req.query as Record<string, string>, matches: filter, view: VIEW });
       return;

@@ -20,7 +20,6 @@ import { parseQueryOnce } from './query.js';
 export interface Limiter {
   retryAfter(keys: string[]): number;
   failure(keys: string[]): void;
-  success(keys: string[]): void;
 }
 
 export interface FrontDeps {

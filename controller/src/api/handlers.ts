@@ -302,8 +302,12 @@ function admitWrite(ctx: Ctx, current: Obj | undefined, next: Obj | undefined): 
 }
 
 function constrained(ctx: Ctx, filter: (obj: Obj) => boolean): (obj: Obj) => boolean {
-  const c = ctx.constraint;
-  return c ? (obj) => filter(obj) && ctx.deps.guard.satisfies(obj, { ...c, scannerOnly: false }) : filter;
+  return readableFilter(ctx.deps.guard, ctx.constraint, filter);
+}
+
+/** A list or watch filter that also hides what the caller's constraint puts out of its sight. */
+export function readableFilter(guard: Guard, c: Constraint | undefined, filter: (obj: Obj) => boolean): (obj: Obj) => boolean {
+  return c ? (obj) => filter(obj) && guard.satisfies(obj, { ...c, scannerOnly: false }) : filter;
 }
 
 /**
@@ -440,10 +444,9 @@ function watchListMode(query: ParsedUrlQuery, bookmarks: boolean): boolean | und
 
 /** Seconds until the server ends the watch: as asked, or like kube-apiserver 30-60 min, so clients reconnect. */
 function watchTimeout(v: unknown): number {
-  if (v === undefined) return Math.round(1800 * (1 + Math.random()));
-  const n = Number(v);
-  if (typeof v !== 'string' || v === '' || !Number.isSafeInteger(n) || n < 0) throw badRequest(`invalid timeoutSeconds "${String(v)}": must be a whole number of seconds`);
-  return n === 0 ? Math.round(1800 * (1 + Math.random())) : n;
+  const n = v === undefined ? 0 : Number(v);
+  if (v !== undefined && (typeof v !== 'string' || v === '' || !Number.isSafeInteger(n) || n < 0)) throw badRequest(`invalid timeoutSeconds "${String(v)}": must be a whole number of seconds`);
+  return n > 0 ? n : Math.round(1800 * (1 + Math.random()));
 }
 
 async function requireNamespace(deps: HandlerDeps, r: Resource, namespace: string | undefined): Promise<void> {

@@ -11,7 +11,7 @@ import { eventLine } from './watch-cache.js';
 import { Outbox } from './watch-outbox.js';
 import type { CachedEvent, Subscriber, WatchCache, WatchEventType } from './watch-cache.js';
 
-/** Objects served under another kind (the core v1 Events view): mapped per event, per watcher. */
+/** Objects served as another kind (core v1 Events, PartialObjectMetadata): mapped per event, per watcher. */
 export interface WatchView {
   apiVersion: string;
   kind: string;

@@ -6,12 +6,9 @@
 // the block, and counting starts afresh after it. Failures reported while a key is blocked do not extend the
 // block (the server should not get that far: it asks retryAfter first).
 //
-// success(keys) forgets the pending failures of `ip:` keys only, and never lifts a block. A `prefix:` key
-// keeps its failures: requests that succeed with the real token of that prefix are its owner's traffic, and
-// letting them (or an attacker's own valid token that happens to share the prefix) reset the count would let
-// guesses against the prefix go on indefinitely. Resetting an address is harmless by comparison: a client
-// holding a valid token can already send unlimited authenticated requests, and tokens are 256-bit random,
-// so guesses interleaved with successes still have no chance.
+// A success forgets nothing: an address's failures run out with their window, so guesses interleaved with a
+// valid request of the guesser's own are still counted. A token that authenticated before passes a blocked
+// address anyway (api/front.ts), so the guesses of others behind one address do not lock its owner out.
 //
 // Memory is bounded: at most maxKeys entries, the least recently used evicted first (a generation at a time),
 // and entries whose window and block have passed are dropped lazily as calls go by. No timers, so nothing
@@ -36,8 +33,6 @@ export interface AuthLimiter {
   retryAfter(keys: readonly string[]): number;
   /** Records one failed authentication against each of `keys`. */
   failure(keys: readonly string[]): void;
-  /** Records a successful authentication: clears pending (unblocked) failures of `ip:` keys only. */
-  success(keys: readonly string[]): void;
   /** Number of keys currently remembered. */
   size(): number;
 }
@@ -145,17 +140,6 @@ export function createAuthLimiter(o: AuthLimiterOptions = {}): AuthLimiter {
           e.failures = 0;
           e.windowStart = t;
         }
-      }
-    },
-
-    success(keys) {
-      const t = now();
-      maintain(t);
-      for (const key of keys) {
-        if (!key.startsWith('ip:')) continue;
-        const k = normalize(key);
-        const e = young.get(k) ?? old.get(k);
-        if (e !== undefined && e.blockedUntil <= t) forget(k);
       }
     },
 
