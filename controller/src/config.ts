@@ -24,8 +24,12 @@ export interface ControllerConfig {
   watchCacheSize: number;
   /** Bytes a slow watcher may have buffered before it is disconnected. */
   maxWatchBufferBytes: number;
-  /** How long AuditEvents stay in the store (the JSON-lines file keeps everything). */
+  /** How long AuditEvents stay in the store (the JSON-lines file keeps everything, rotated by size). */
   auditRetentionDays: number;
+  /** MiB past which audit.jsonl is rotated; 0 never rotates. */
+  auditLogMaxSizeMiB: number;
+  /** Rotated audit log files kept; 0 keeps all. */
+  auditLogMaxBackups: number;
   /** Revoke the admin user's tokens and write a fresh admin.kubeconfig on this start. */
   resetAdminToken: boolean;
   /** Seconds without a lease renewal after which a Node is marked Ready=False (NodeLost). */
@@ -58,6 +62,8 @@ const OPTIONS = {
   'watch-cache-size': { type: 'string', env: 'HYPRBOX_WATCH_CACHE_SIZE', key: 'watchCacheSize', help: 'events kept per resource for resuming watches (default 10000)' },
   'max-watch-buffer': { type: 'string', env: 'HYPRBOX_MAX_WATCH_BUFFER', key: 'maxWatchBufferBytes', help: 'bytes buffered for a slow watcher before it is dropped (default 16777216)' },
   'audit-retention-days': { type: 'string', env: 'HYPRBOX_AUDIT_RETENTION_DAYS', key: 'auditRetentionDays', help: 'days AuditEvents stay in the store (default 30; <data-dir>/audit/audit.jsonl keeps all)' },
+  'audit-log-max-size': { type: 'string', env: 'HYPRBOX_AUDIT_LOG_MAX_SIZE', key: 'auditLogMaxSizeMiB', help: 'MiB past which audit.jsonl is rotated to audit-<time>.jsonl (default 100; 0 never)' },
+  'audit-log-max-backups': { type: 'string', env: 'HYPRBOX_AUDIT_LOG_MAX_BACKUPS', key: 'auditLogMaxBackups', help: 'rotated audit log files kept, oldest deleted first (default 10; 0 keeps all)' },
   'finding-stale-seconds': { type: 'string', env: 'HYPRBOX_FINDING_STALE_SECONDS', key: 'findingStaleSeconds', help: 'resolve scanner findings not reported for this long (default 3600)' },
   'presets-dir': { type: 'string', env: 'HYPRBOX_PRESETS_DIR', key: 'presetsDir', help: 'preset catalog synced at start (default: the presets/ directory of this installation)' },
   'node-grace-seconds': { type: 'string', env: 'HYPRBOX_NODE_GRACE_SECONDS', key: 'nodeGraceSeconds', help: 'seconds without a heartbeat before a node is NodeLost (default 40)' },
@@ -67,7 +73,7 @@ const OPTIONS = {
 
 export function usage(): string {
   const lines = Object.entries(OPTIONS).map(
-    ([flag, o]) => `  --${flag.padEnd(18)} ${o.help}${o.env ? ` [env ${o.env}]` : ''}`,
+    ([flag, o]) => `  --${flag.padEnd(21)} ${o.help}${o.env ? ` [env ${o.env}]` : ''}`,
   );
   return `Usage: hyprbox-controller [flags]\n\n${lines.join('\n')}\n`;
 }
@@ -162,6 +168,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     watchCacheSize: int('watch-cache-size', pick('watchCacheSize') ?? 10_000, 100),
     maxWatchBufferBytes: int('max-watch-buffer', pick('maxWatchBufferBytes') ?? 16 * 1024 * 1024, 65_536),
     auditRetentionDays: int('audit-retention-days', pick('auditRetentionDays') ?? 30, 1),
+    auditLogMaxSizeMiB: int('audit-log-max-size', pick('auditLogMaxSizeMiB') ?? 100, 0),
+    auditLogMaxBackups: int('audit-log-max-backups', pick('auditLogMaxBackups') ?? 10, 0),
     resetAdminToken: flags['reset-admin-token'] === true,
     nodeGraceSeconds: int('node-grace-seconds', pick('nodeGraceSeconds') ?? 40, 1),
     findingStaleSeconds: int('finding-stale-seconds', pick('findingStaleSeconds') ?? 3600, 1),

@@ -114,7 +114,14 @@ async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Pro
   const index = new AuthIndex(store, log);
   await index.start();
   const signingKey = loadOrCreateSigningKey(config.dataDir);
-  const auditor = createAuditor({ store, file: join(config.dataDir, 'audit', 'audit.jsonl'), retentionSeconds: config.auditRetentionDays * 86_400, log });
+  const auditor = createAuditor({
+    store,
+    file: join(config.dataDir, 'audit', 'audit.jsonl'),
+    retentionSeconds: config.auditRetentionDays * 86_400,
+    fileMaxBytes: config.auditLogMaxSizeMiB * 1024 * 1024,
+    fileMaxBackups: config.auditLogMaxBackups,
+    log,
+  });
   const guard = createGuard({
     index, preset: (p) => index.presets.get(p), registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date(),
     recordExecution: (req, run) => auditor.record(executionEntry(req, run)),

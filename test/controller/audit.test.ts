@@ -1,7 +1,7 @@
 // The audit trail: mutating and denied requests become AuditEvents in the store (expiring after the retention)
 // and JSON lines in the audit log (owner-only), in order, with metadata only — never a body.
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,13 +63,14 @@ interface Fixture {
   close(): Promise<void>;
 }
 
-function fixture(o: { retentionSeconds?: number; store?: (s: Store) => Store; now?: () => Date } = {}): Fixture {
+function fixture(o: { retentionSeconds?: number; store?: (s: Store) => Store; now?: () => Date; fileMaxBytes?: number; fileMaxBackups?: number } = {}): Fixture {
   const dir = freshDir();
   const real = createSqliteStore({ file: join(dir, 'store.db'), maintenanceIntervalMs: 100 });
   const store = o.store ? o.store(real) : real;
   const file = join(dir, 'logs', 'audit', 'audit.jsonl');
   const { log, records } = capturingLog();
-  const auditor = createAuditor({ store, file, retentionSeconds: o.retentionSeconds ?? 3600, log, ...(o.now ? { now: o.now } : {}) });
+  const { fileMaxBytes, fileMaxBackups } = o;
+  const auditor = createAuditor({ store, file, retentionSeconds: o.retentionSeconds ?? 3600, log, ...(o.now ? { now: o.now } : {}), ...(fileMaxBytes ? { fileMaxBytes } : {}), ...(fileMaxBackups ? { fileMaxBackups } : {}) });
   return {
     store,
     auditor,
@@ -445,6 +446,43 @@ describe('controller/audit', () => {
         expect(f.lines().map((e) => e.name)).to.deep.equal(names);
         // The lane waits for the end of the event-loop turn, so even the first record() joins a full batch.
         expect(batches).to.deep.equal([MAX_CREATE_MANY, MAX_CREATE_MANY, 300 - 2 * MAX_CREATE_MANY]);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('rotates the file past its size, keeps the newest rotated files only, and loses no line', async () => {
+      let t = Date.parse('2026-11-22T04:00:00.000Z');
+      const f = fixture({ now: () => new Date((t += 1000)), fileMaxBytes: 4096, fileMaxBackups: 3 });
+      const dir = join(f.dir, 'logs', 'audit');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'audit-notes.jsonl'), 'not ours\n'); // a file rotation did not make: left alone
+      try {
+        const all: string[] = [];
+        for (let burst = 0; burst < 12; burst++) {
+          for (let i = 0; i < 5; i++) {
+            const n = burst * 5 + i;
+            all.push(`r-${n}`);
+            f.auditor.record(entry(n));
+          }
+          await f.auditor.flush(); // one burst, one write: a write is never split across two files
+        }
+        const files = readdirSync(dir).sort();
+        const rotated = files.filter((n) => /^audit-2026-11-22T04-\d\d-\d\d\.000Z\.jsonl$/.test(n));
+        expect(rotated).to.have.length(3);
+        expect(files).to.include.members(['audit.jsonl', 'audit-notes.jsonl']);
+        expect(files).to.have.length(5);
+        const names = (file: string) => readFileSync(join(dir, file), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as AuditEvent).name);
+        for (const n of [...rotated, 'audit.jsonl']) {
+          expect(statSync(join(dir, n)).size).to.be.at.most(4096);
+          expect(statSync(join(dir, n)).mode & 0o777).to.equal(0o600);
+        }
+        // The kept files hold the newest lines, in order, with nothing missing between them; the store has all.
+        const kept = [...rotated, 'audit.jsonl'].flatMap(names);
+        expect(kept).to.deep.equal(all.slice(all.length - kept.length));
+        expect(kept.length).to.be.lessThan(all.length);
+        expect((await f.stored()).map((e) => e.name).sort()).to.deep.equal([...all].sort());
+        expect(f.records.filter((r) => r.msg === 'audit: audit log rotated').length).to.be.greaterThan(3);
       } finally {
         await f.close();
       }

@@ -19,6 +19,9 @@ describe('controller configuration', () => {
     expect(c.store).to.equal('sqlite');
     expect(c.tls).to.equal('auto');
     expect(c.dataDir).to.equal(join(dir, '.hyprbox'));
+    // The audit log cannot fill the disk by default: 100 MiB files, 10 rotated ones kept.
+    expect([c.auditLogMaxSizeMiB, c.auditLogMaxBackups]).to.deep.equal([100, 10]);
+    expect(loadConfig(['--audit-log-max-size', '0', '--audit-log-max-backups', '0'], {}, dir)).to.include({ auditLogMaxSizeMiB: 0, auditLogMaxBackups: 0 });
     expect(Object.isFrozen(c)).to.equal(true);
   });
 
@@ -42,6 +45,8 @@ describe('controller configuration', () => {
       [['--tls-cert', 'x.pem'], {}, /^tls-cert and tls-key: give both or neither/],
       [['--bogus'], {}, /Unknown option '--bogus'/],
       [[], { HYPRBOX_RETAIN_REVISIONS: '5' }, /^retain-revisions: must be an integer >= 100/],
+      [['--audit-log-max-size=-1'], {}, /^audit-log-max-size: must be an integer >= 0/],
+      [[], { HYPRBOX_AUDIT_LOG_MAX_BACKUPS: 'ten' }, /^audit-log-max-backups: must be an integer >= 0/],
     ];
     for (const [argv, env, re] of bad) {
       expect(() => loadConfig(argv, env, dir), argv.join(' ')).to.throw(ConfigError, re);

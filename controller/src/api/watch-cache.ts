@@ -199,6 +199,11 @@ export class WatchCache {
     return () => this.subs.delete(s);
   }
 
+  /** Stopped: the server is shutting down, and no watch may start. */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   get watchers(): number {
     return this.subs.size;
   }

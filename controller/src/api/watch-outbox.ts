@@ -35,6 +35,7 @@ function flushAll(): void {
 
 export class Outbox {
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private closed = false;
   private headersFlushed = false;
 
@@ -49,6 +50,7 @@ export class Outbox {
   add(line: Buffer): void {
     if (this.closed) return;
     this.pending.push(line);
+    this.pendingBytes += line.length;
     dirty.add(this);
     if (!scheduled) {
       scheduled = true;
@@ -63,6 +65,7 @@ export class Outbox {
     const one = this.pending.length === 1 ? this.pending[0]! : undefined;
     const data = one ?? Buffer.concat(this.pending);
     this.pending = [];
+    this.pendingBytes = 0;
     const socket = this.directSocket();
     if (socket) {
       socket.write(one ? chunkOf(one) : frame(data));
@@ -89,10 +92,40 @@ export class Outbox {
     return socket;
   }
 
+  /** Bytes queued for the end of this turn. */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Writes what is queued now and resolves once the client has taken all but `lowWater` bytes of it (the
+   * socket's 'drain'): true then, false when the stream closed or the client read nothing for `stallMs`.
+   */
+  async drained(lowWater: number, stallMs: number): Promise<boolean> {
+    this.flush();
+    const stream = this.directSocket() ?? this.res;
+    while (!this.closed && !stream.destroyed && stream.writableLength > lowWater) {
+      const progressed = await new Promise<boolean>((resolve) => {
+        const done = (v: boolean) => () => {
+          clearTimeout(timer);
+          stream.off('drain', onDrain).off('close', onClose);
+          resolve(v);
+        };
+        const onDrain = done(true);
+        const onClose = done(false);
+        const timer = setTimeout(done(false), stallMs);
+        stream.once('drain', onDrain).once('close', onClose);
+      });
+      if (!progressed) return false;
+    }
+    return !this.closed && !stream.destroyed;
+  }
+
   /** Drops whatever is still queued; nothing is written any more. */
   close(): void {
     this.closed = true;
     this.pending = [];
+    this.pendingBytes = 0;
     dirty.delete(this);
   }
 }

@@ -4,13 +4,11 @@
 // recorded. record() never throws and never waits: entries are queued and written in order in the
 // background, a burst at a time (one file write, one store transaction per burst); flush() waits for them.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { API_VERSION } from '@hyprbox/crds';
 import type { AuditEvent } from '@hyprbox/crds';
 import { isoSeconds } from '../api/admission.js';
+import { openAuditFile } from './audit-file.js';
 import { MAX_CREATE_MANY, StoreUnavailableError } from '../store/types.js';
 import type { CreateEntry, Store } from '../store/types.js';
 
@@ -68,6 +66,10 @@ export interface AuditorOptions {
   store: Store;
   /** The JSON-lines file; created (mode 0600, directory 0700) on the first entry. */
   file: string;
+  /** Size past which the file is rotated (audit-file.ts); 0 or absent never rotates. */
+  fileMaxBytes?: number;
+  /** Rotated files kept; 0 or absent keeps all. */
+  fileMaxBackups?: number;
   /** How long AuditEvents stay in the store. */
   retentionSeconds: number;
   log: Logger;
@@ -233,31 +235,12 @@ export function createAuditor(o: AuditorOptions): Auditor {
     };
   };
 
-  // The file: opened once, appended to with one write per burst of lines (O_APPEND keeps them whole).
-  let handle: FileHandle | undefined;
-  const openFile = async (): Promise<FileHandle> => {
-    if (handle) return handle;
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const h = await open(file, 'a', 0o600);
-    try {
-      await h.chmod(0o600); // an existing file made by someone else's umask
-    } catch (err) {
-      log.warn({ err, file }, 'audit: could not make the audit log readable by its owner only');
-    }
-    handle = h;
-    return h;
-  };
+  const auditFile = openAuditFile({ file, maxBytes: o.fileMaxBytes ?? 0, maxBackups: o.fileMaxBackups ?? 0, log, ...(o.now ? { now: o.now } : {}) });
   const appendLines = async (evs: Encoded[]): Promise<void> => {
-    const buf = Buffer.from(evs.map((e) => `${e.json}\n`).join(''));
     try {
-      const h = await openFile();
-      let off = 0;
-      while (off < buf.length) off += (await h.write(buf, off, buf.length - off)).bytesWritten;
+      await auditFile.append(Buffer.from(evs.map((e) => `${e.json}\n`).join('')));
     } catch (err) {
       log.error({ err, file, auditEvent: evs[0]!.name, entries: evs.length }, 'audit: could not append to the audit log');
-      const h = handle;
-      handle = undefined; // reopen on the next entry
-      await h?.close().catch(() => undefined);
     }
   };
 
@@ -340,9 +323,7 @@ export function createAuditor(o: AuditorOptions): Auditor {
     async close() {
       closed = true;
       await flush();
-      const h = handle;
-      handle = undefined;
-      await h?.close();
+      await auditFile.close();
     },
   };
 }

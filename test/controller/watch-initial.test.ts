@@ -1,0 +1,93 @@
+// A watch's current state (a watch without a resourceVersion) larger than the per-watcher buffer cap: it goes
+// out in chunks as the client reads, live events follow it, and a client that stops reading is dropped.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, get } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { pino } from 'pino';
+import type { Obj } from '@hyprbox/controller/api/admission';
+import { createRegistry, objectKey } from '@hyprbox/controller/api/resource';
+import { serveWatch } from '@hyprbox/controller/api/watch';
+import { WatchCache } from '@hyprbox/controller/api/watch-cache';
+import { createSqliteStore } from '@hyprbox/controller/store/sqlite';
+import type { Store } from '@hyprbox/controller/store/types';
+import { until } from '../lib/wait.js';
+
+const COUNT = 2000;
+const node = (i: number, pad: string): Obj => ({ apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', metadata: { name: `n${i}`, namespace: 'default', annotations: { pad } }, spec: {} });
+
+describe('watch: the current state larger than the buffer cap', function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'hyprbox-wi-'));
+  const nodes = createRegistry().byPlural('hyprbox.io', 'nodes')!;
+  let store: Store;
+  let cache: WatchCache;
+  let server: Server;
+  let initial: Obj[];
+  let from: number;
+  const ended: string[] = [];
+
+  before(async () => {
+    store = createSqliteStore({ file: join(dir, 'wi.db') });
+    cache = new WatchCache(nodes, store, { log: pino({ level: 'silent' }) });
+    await cache.start();
+    // 2,000 objects of 8 KiB: 16 MiB of state, sixteen times the 1 MiB a watcher may buffer.
+    const pad = 'x'.repeat(8 * 1024);
+    initial = [];
+    for (let i = 0; i < COUNT; i++) {
+      const r = await store.create(objectKey(nodes, 'default', `n${i}`), JSON.stringify(node(i, pad)));
+      if (!r.ok) throw new Error('create failed');
+      const o = node(i, pad);
+      o.metadata.resourceVersion = String(r.kv.modRevision);
+      initial.push(o);
+    }
+    from = await store.currentRevision();
+    server = createServer((req, res) => {
+      const stallMs = Number(new URL(req.url!, 'http://x').searchParams.get('stallMs'));
+      serveWatch(req, res, { cache, initial: [...initial], fromRevision: from, matches: () => true, table: false, bookmarks: false, maxBufferedBytes: 1024 * 1024, stallMs, onEnd: () => ended.push(req.url!) });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    cache.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = (path: string): Promise<IncomingMessage> =>
+    new Promise((resolve, reject) => get(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, resolve).on('error', reject));
+
+  it('reaches a client that reads, whole and in order, and the changes after it follow', async () => {
+    const res = await open('/reader?stallMs=30000');
+    const events: Array<{ type: string; name: string }> = [];
+    let rest = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) {
+        const e = JSON.parse(l) as { type: string; object: Obj };
+        events.push({ type: e.type, name: e.object.metadata.name! });
+      }
+    });
+    await until('the current state arrived', () => events.length >= COUNT);
+    const r = await store.update(objectKey(nodes, 'default', 'n7'), JSON.stringify(node(7, 'changed')), Number(initial[7]!.metadata.resourceVersion));
+    expect(r.ok).to.equal(true);
+    await until('the change arrived', () => events.length === COUNT + 1);
+    expect(events.slice(0, COUNT).every((e, i) => e.type === 'ADDED' && e.name === `n${i}`)).to.equal(true);
+    expect(events[COUNT]).to.deep.equal({ type: 'MODIFIED', name: 'n7' });
+    res.destroy();
+  });
+
+  it('drops a client that stops reading while the state goes out, instead of holding it', async () => {
+    const res = await open('/stalled?stallMs=300');
+    res.pause(); // reads nothing: the kernel's buffers fill, then the server's
+    // (A paused client does not notice the reset, so the server's side tells.)
+    await until('the server ended the watch', () => ended.includes('/stalled?stallMs=300'));
+    res.destroy();
+  });
+});
