@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import type { Obj } from '@hyprbox/controller/api/admission';
 import { createRegistry, objectKey } from '@hyprbox/controller/api/resource';
+import { expired } from '@hyprbox/controller/api/errors';
 import { serveWatch } from '@hyprbox/controller/api/watch';
 import { WatchCache } from '@hyprbox/controller/api/watch-cache';
 import { createSqliteStore } from '@hyprbox/controller/store/sqlite';
@@ -17,6 +18,13 @@ import type { Store } from '@hyprbox/controller/store/types';
 import { until } from '../lib/wait.js';
 
 const COUNT = 2000;
+/** The state in pages of 100, as the handler reads it; past `failAfter` pages, history is gone (410). */
+async function* pagesOf(items: Obj[], failAfter: number): AsyncGenerator<Obj[]> {
+  for (let i = 0, n = 0; i < items.length; i += 100, n++) {
+    if (n >= failAfter) throw expired('The provided continue parameter is too old to display a consistent list result.');
+    yield items.slice(i, i + 100);
+  }
+}
 const node = (i: number, pad: string): Obj => ({ apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', metadata: { name: `n${i}`, namespace: 'default', annotations: { pad } }, spec: {} });
 
 describe('watch: the current state larger than the buffer cap', function () {
@@ -29,6 +37,7 @@ describe('watch: the current state larger than the buffer cap', function () {
   let initial: Obj[];
   let from: number;
   const ended: string[] = [];
+  const pages = (failAfter: number) => pagesOf(initial, failAfter);
 
   before(async () => {
     store = createSqliteStore({ file: join(dir, 'wi.db') });
@@ -47,7 +56,7 @@ describe('watch: the current state larger than the buffer cap', function () {
     from = await store.currentRevision();
     server = createServer((req, res) => {
       const stallMs = Number(new URL(req.url!, 'http://x').searchParams.get('stallMs'));
-      serveWatch(req, res, { cache, initial: [...initial], fromRevision: from, matches: () => true, table: false, bookmarks: false, maxBufferedBytes: 1024 * 1024, stallMs, onEnd: () => ended.push(req.url!) });
+      serveWatch(req, res, { cache, initial: pages(req.url!.startsWith('/expired') ? 3 : Infinity), fromRevision: from, matches: () => true, table: false, bookmarks: false, maxBufferedBytes: 1024 * 1024, stallMs, onEnd: () => ended.push(req.url!) });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
@@ -81,6 +90,19 @@ describe('watch: the current state larger than the buffer cap', function () {
     expect(events.slice(0, COUNT).every((e, i) => e.type === 'ADDED' && e.name === `n${i}`)).to.equal(true);
     expect(events[COUNT]).to.deep.equal({ type: 'MODIFIED', name: 'n7' });
     res.destroy();
+  });
+
+  it('ends with an ERROR event (410) when a page of the state can no longer be read, and follows nothing', async () => {
+    const res = await open('/expired?stallMs=30000');
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (body += chunk));
+    await new Promise((resolve) => res.on('end', resolve));
+    const events = body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { code?: number; reason?: string } });
+    expect(events).to.have.length(301);
+    expect(events.slice(0, 300).every((e) => e.type === 'ADDED')).to.equal(true);
+    expect(events[300]).to.deep.include({ type: 'ERROR' });
+    expect(events[300]!.object).to.include({ code: 410, reason: 'Expired' });
   });
 
   it('drops a client that stops reading while the state goes out, instead of holding it', async () => {

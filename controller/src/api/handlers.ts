@@ -3,13 +3,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isDns1123Label, isDns1123Subdomain } from '@hyprbox/crds';
 import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import type { ParsedUrlQuery } from 'node:querystring';
 import { admitCreate, admitUpdate, asObject, parseFieldValidation, readyToDelete, isoSeconds } from './admission.js';
 import type { Obj } from './admission.js';
 import { APPLY_PATCH, OBJECT_TYPES, PATCH_TYPES, mediaType, parseBody } from './body.js';
 import { ownershipBase, recordUpdate, requestedManagedFields, serverSideApply } from './apply.js';
 import { ApiError, badRequest, conflict, forbidden, methodNotAllowed, notFound, tooLargeResourceVersion } from './errors.js';
-import type { Repository } from './repository.js';
+import type { ListResult, Repository } from './repository.js';
 import { parseResourceVersion } from './repository.js';
 import { applyPatch } from './patch.js';
 import { deleteOptions } from './delete-options.js';
@@ -20,6 +21,7 @@ import { querySelector } from './query-selector.js';
 import { parseAccept, parseIncludeObject, toTable } from './table.js';
 import type { AcceptResult, IncludeObject, TableApiVersion } from './table.js';
 import type { WatchCache } from './watch-cache.js';
+import { listFrame, streamList } from './list-stream.js';
 import { serveWatch } from './watch.js';
 import type { WatchView } from './watch.js';
 import { sendBody } from './http.js';
@@ -65,6 +67,8 @@ export interface HandlerDeps {
   guard: Guard;
   now(): Date;
   maxWatchBufferBytes: number;
+  /** Where a failure after an answer began (a streamed list cut short) is reported. */
+  log: Logger;
   /** Run logs, removed with their Run. */
   runLogs?: RunLogs;
   /** Namespaces known to be active (creates skip reading theirs from the store). */
@@ -343,26 +347,37 @@ async function list(ctx: Ctx): Promise<void> {
   const limit = query.limit === undefined ? undefined : Number(query.limit);
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw badRequest(`invalid limit "${String(query.limit)}"`);
   const pos = listPosition(query);
-  const result = await deps.repo(r).list({
+  const repo = deps.repo(r);
+  const filter = constrained(ctx, selectorFilter(r, query, namespace));
+  // A limit above MAX_LIST_PAGE gets that many and a continue token (Kubernetes lets a server return fewer
+  // than the limit); no limit is streamed a page at a time (list-stream.ts). Either way one request holds at
+  // most a page, whatever the size of the kind.
+  const result = await repo.list({
     namespace,
-    ...(limit ? { limit } : {}),
+    limit: limit ? Math.min(limit, MAX_LIST_PAGE) : STATE_PAGE,
     ...(str(query.continue) ? { continueToken: str(query.continue)! } : {}),
     ...(pos.exact !== undefined ? { revision: pos.exact } : {}),
-    filter: constrained(ctx, selectorFilter(r, query, namespace)),
+    filter,
   });
   checkNotOlderThan(pos, result.resourceVersion);
-  const metadata = { resourceVersion: result.resourceVersion, ...(result.continueToken ? { continue: result.continueToken } : {}) };
+  const streamed = !limit && result.continueToken !== undefined;
+  const metadata = { resourceVersion: result.resourceVersion, ...(result.continueToken && !streamed ? { continue: result.continueToken } : {}) };
   const table = tableRequest(ctx);
-  if (table) {
-    send(ctx, 200, toTable(r.def, result.items, { ...table, listMeta: metadata }));
-    return;
-  }
   const partial = acceptOf(ctx.req).partial;
-  if (partial) {
-    send(ctx, 200, { apiVersion: partial, kind: 'PartialObjectMetadataList', metadata, items: result.items.map((o) => partialMetadata(partial, o)) });
+  const body = (items: Obj[]): object => {
+    if (table) return toTable(r.def, items, { ...table, listMeta: metadata });
+    if (partial) return { apiVersion: partial, kind: 'PartialObjectMetadataList', metadata, items: items.map((o) => partialMetadata(partial, o)) };
+    return { apiVersion: r.apiVersion, kind: r.def.listKind, metadata, items };
+  };
+  if (!streamed) {
+    send(ctx, 200, body(result.items));
     return;
   }
-  send(ctx, 200, { apiVersion: r.apiVersion, kind: r.def.listKind, metadata, items: result.items });
+  // Every page's items are what body() puts in its last field: items, or a Table's rows.
+  const field = table ? 'rows' : 'items';
+  const frame = listFrame(body([]) as Record<string, unknown>, field, (page) => (body(page) as Record<string, unknown[]>)[field]!, acceptOf(ctx.req).yaml);
+  const pages = statePages(repo, namespace, filter, result);
+  await streamList(ctx.res, frame, pages, (err) => deps.log.warn({ err, resource: r.def.plural }, 'a streamed list was cut short'));
 }
 
 function watch(ctx: Ctx): Promise<void> {
@@ -400,20 +415,22 @@ export async function watchResource(
     const current = await store.currentRevision();
     if (rv > current) throw tooLargeResourceVersion(rv, current);
   }
-  let initial: Obj[] = [];
+  let initial: AsyncIterator<Obj[]> | undefined;
   let from = rv;
   if (sendInitial === true || (sendInitial === undefined && rv === 0)) {
-    // The current state as ADDED events, then what happens after it.
-    const snapshot = await deps.repo(r).list({ namespace, filter: matches });
-    initial = snapshot.items;
-    from = Number(snapshot.resourceVersion);
+    // The current state as ADDED events, then what happens after it. The first page is read here, so that
+    // its revision is where live events start and a store failure is still an HTTP error.
+    const repo = deps.repo(r);
+    const first = await repo.list({ namespace, filter: matches, limit: STATE_PAGE });
+    initial = statePages(repo, namespace, matches, first);
+    from = Number(first.resourceVersion);
   } else if (rv === 0) {
     from = await store.currentRevision();
   }
   serveWatch(req, res, {
     cache,
     ...(o.view ? { view: o.view } : {}),
-    initial,
+    ...(initial ? { initial } : {}),
     initialEventsEnd: sendInitial === true,
     fromRevision: from,
     matches,
@@ -422,6 +439,21 @@ export async function watchResource(
     timeoutSeconds: timeout,
     maxBufferedBytes: deps.maxWatchBufferBytes,
   });
+}
+
+/** Objects a watch's current state and an unlimited list are read by: what one request holds at a time. */
+const STATE_PAGE = 100;
+/** The most objects one list answer holds. */
+const MAX_LIST_PAGE = 500;
+
+/** The pages of a list from `first` on, every one at the revision of the first (continue tokens carry it). */
+async function* statePages(repo: Repository, namespace: string | undefined, filter: (obj: Obj) => boolean, first: ListResult): AsyncGenerator<Obj[]> {
+  yield first.items;
+  for (let token = first.continueToken; token; ) {
+    const page = await repo.list({ namespace, filter, limit: STATE_PAGE, continueToken: token });
+    yield page.items;
+    token = page.continueToken;
+  }
 }
 
 /**

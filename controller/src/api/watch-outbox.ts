@@ -9,6 +9,7 @@
 // Buffer, without the response object's per-write bookkeeping. res.end() still writes the final chunk.
 import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
+import { drained } from './drain.js';
 
 /** Chunks framing a shared line, made once per line. */
 const framed = new WeakMap<Buffer, Buffer>();
@@ -97,28 +98,10 @@ export class Outbox {
     return this.pendingBytes;
   }
 
-  /**
-   * Writes what is queued now and resolves once the client has taken all but `lowWater` bytes of it (the
-   * socket's 'drain'): true then, false when the stream closed or the client read nothing for `stallMs`.
-   */
+  /** Writes what is queued now, then waits for the client as drain.ts `drained` does. */
   async drained(lowWater: number, stallMs: number): Promise<boolean> {
     this.flush();
-    const stream = this.directSocket() ?? this.res;
-    while (!this.closed && !stream.destroyed && stream.writableLength > lowWater) {
-      const progressed = await new Promise<boolean>((resolve) => {
-        const done = (v: boolean) => () => {
-          clearTimeout(timer);
-          stream.off('drain', onDrain).off('close', onClose);
-          resolve(v);
-        };
-        const onDrain = done(true);
-        const onClose = done(false);
-        const timer = setTimeout(done(false), stallMs);
-        stream.once('drain', onDrain).once('close', onClose);
-      });
-      if (!progressed) return false;
-    }
-    return !this.closed && !stream.destroyed;
+    return (await drained(this.directSocket() ?? this.res, lowWater, stallMs)) && !this.closed;
   }
 
   /** Drops whatever is still queued; nothing is written any more. */

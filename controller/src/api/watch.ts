@@ -2,8 +2,9 @@
 // A client that does not read (its socket buffer grows past the cap) is disconnected: it will relist, and the
 // server's memory stays bounded. Lines go out through an Outbox: one write per stream per event-loop turn.
 // The current state that a watch without a resourceVersion starts with can be a whole kind (thousands of
-// large objects): it goes out in chunks, each one written only once the client took the last, with the event
-// loop free between them; live events follow from the watch cache, replayed from the state's revision.
+// large objects): it is read a page at a time and goes out in chunks, each written only once the client took
+// the last, with the event loop free between them; live events follow from the watch cache, replayed from the
+// state's revision.
 import type { ServerResponse } from 'node:http';
 import type { ApiRequest } from './http.js';
 import type { Obj } from './admission.js';
@@ -11,6 +12,7 @@ import { ApiError, internalError } from './errors.js';
 import { tableForWatchEvent } from './table.js';
 import type { IncludeObject, TableApiVersion } from './table.js';
 import { eventLine } from './watch-cache.js';
+import { ANSWER_CHUNK, STALL_MS, turn } from './drain.js';
 import { Outbox } from './watch-outbox.js';
 import type { CachedEvent, Subscriber, WatchCache, WatchEventType } from './watch-cache.js';
 
@@ -24,8 +26,12 @@ export interface WatchView {
 export interface WatchRequest {
   cache: WatchCache;
   view?: WatchView;
-  /** Objects to send as ADDED before live events (watch without a resourceVersion). */
-  initial: Obj[];
+  /**
+   * The current state, sent as ADDED before live events (a watch without a resourceVersion): pages read one
+   * at a time as the client takes them, so a watcher holds one page, not the whole kind. A page that cannot
+   * be read (an ApiError: history compacted meanwhile) ends the stream with an ERROR event.
+   */
+  initial?: AsyncIterator<Obj[]>;
   /** After them, a bookmark annotated k8s.io/initial-events-end (sendInitialEvents=true). */
   initialEventsEnd?: boolean;
   fromRevision: number;
@@ -39,10 +45,6 @@ export interface WatchRequest {
   stallMs?: number;
   onEnd?: () => void;
 }
-
-/** The current state is written this much at a time. */
-const INITIAL_CHUNK = 256 * 1024;
-const STALL_MS = 60_000;
 
 export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest): void {
   const { cache } = w;
@@ -104,25 +106,37 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
     stop();
     res.destroy();
   };
+  const errorEvent = (err: ApiError): void => write(`{"type":"ERROR","object":${JSON.stringify(err.toStatus())}}\n`);
   /** The current state as ADDED events; false when the stream ended meanwhile. */
-  const sendInitial = async (): Promise<boolean> => {
-    const items = w.initial;
-    for (let i = 0; i < items.length; i++) {
-      if (ended) return false;
-      if (cache.isStopped) {
+  const sendInitial = async (pages: AsyncIterator<Obj[]>): Promise<boolean> => {
+    const stall = w.stallMs ?? STALL_MS;
+    for (;;) {
+      let page: IteratorResult<Obj[]>;
+      try {
+        page = await pages.next();
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        errorEvent(err);
         end();
         return false;
       }
-      send('ADDED', items[i]!);
-      if (out.queuedBytes >= INITIAL_CHUNK) {
-        if (!(await out.drained(INITIAL_CHUNK, w.stallMs ?? STALL_MS))) {
-          drop();
+      if (page.done) return !ended;
+      for (const obj of page.value) {
+        if (ended) return false;
+        if (cache.isStopped) {
+          end();
           return false;
         }
-        await new Promise((resolve) => setImmediate(resolve));
+        send('ADDED', obj);
+        if (out.queuedBytes >= ANSWER_CHUNK) {
+          if (!(await out.drained(ANSWER_CHUNK, stall))) {
+            drop();
+            return false;
+          }
+          await turn();
+        }
       }
     }
-    return !ended;
   };
   const follow = (): void => {
     if (w.initialEventsEnd) bookmark(w.fromRevision, { 'k8s.io/initial-events-end': 'true' });
@@ -144,17 +158,16 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
       unsubscribe = cache.subscribe(sub);
     } catch (err) {
       // Kubernetes reports an expired resourceVersion inside the stream, so clients relist.
-      const status = (err instanceof ApiError ? err : internalError()).toStatus();
-      write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
+      errorEvent(err instanceof ApiError ? err : internalError());
       end();
     }
   };
 
   if (w.timeoutSeconds && w.timeoutSeconds > 0) timer = setTimeout(end, w.timeoutSeconds * 1000);
   timer?.unref();
-  if (w.initial.length === 0) follow();
+  if (!w.initial) follow();
   else
-    void sendInitial().then(
+    void sendInitial(w.initial).then(
       (more) => {
         if (more) follow();
       },
