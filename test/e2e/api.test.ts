@@ -1,5 +1,7 @@
 // REST semantics and bad input, straight over HTTP, on both store backends.
+import { execFileSync } from 'node:child_process';
 import { get as httpGet } from 'node:http';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { createRegistry, objectKey } from '@hyprbox/controller/api/resource';
 import { createEtcdStore } from '@hyprbox/controller/store/etcd';
@@ -339,6 +341,27 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       expect((await fetch(c.url + '/healthz', { method: 'POST' })).status).to.equal(404);
       expect((await fetch(c.url + NODES)).status).to.equal(401);
     });
+
+    if (backend === 'sqlite') {
+      it('is not ready while the store refuses writes (an I/O error), and ready again after the next write', async () => {
+        const wal = join(c.dataDir, 'hyprbox.db-wal');
+        // An immutable WAL makes every commit fail with an I/O error, as a failing or full disk does.
+        execFileSync('chattr', ['+i', wal]);
+        try {
+          await expectStatus(await c.api(NODES, { method: 'POST', json: node('io-1') }), 503, 'ServiceUnavailable');
+          const ready = await fetch(c.url + '/readyz?verbose');
+          expect(ready.status).to.equal(503);
+          expect(await ready.text()).to.contain('[-]store failed');
+          expect((await fetch(c.url + '/healthz')).status).to.equal(200);
+          expect((await c.api(NODES)).status).to.equal(200); // reads still work
+        } finally {
+          execFileSync('chattr', ['-i', wal]);
+        }
+        expect((await c.api(NODES, { method: 'POST', json: node('io-1') })).status).to.equal(201);
+        expect((await fetch(c.url + '/readyz')).status).to.equal(200);
+        await c.api(`${NODES}/io-1`, { method: 'DELETE' });
+      });
+    }
 
     it('serves a request line in absolute form (RFC 9112) as it serves the path', async () => {
       const { hostname, port } = new URL(c.url);

@@ -145,7 +145,7 @@ class StartError extends Error {
   }
 }
 
-async function startOnce(): Promise<EtcdServer> {
+async function startOnce(extraArgs: string[]): Promise<EtcdServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hyprbox-etcd-'));
   const logFile = join(dataDir, 'etcd.log');
   const [clientPort, peerPort] = [await freePort(), await freePort()];
@@ -166,6 +166,7 @@ async function startOnce(): Promise<EtcdServer> {
     '--logger=zap',
     '--log-outputs=stderr',
     '--log-level=warn',
+    ...extraArgs,
   ];
   let child!: ChildProcess;
   let spawnError: Error | undefined;
@@ -226,12 +227,13 @@ async function startOnce(): Promise<EtcdServer> {
 }
 
 /** Start a fresh single-member etcd; retries on the rare port race (a "free" port taken before etcd bound it). */
-export async function startEtcd(): Promise<EtcdServer> {
+/** `extraArgs`: more etcd flags (a small --quota-backend-bytes, say). */
+export async function startEtcd(extraArgs: string[] = []): Promise<EtcdServer> {
   if (!existsSync(ETCD)) throw new Error('etcd not found: install it with `apt-get install -y etcd-server`');
   installExitHooks();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce();
+      return await startOnce(extraArgs);
     } catch (err) {
       if (!(err instanceof StartError && err.portInUse && attempt < MAX_START_ATTEMPTS)) throw err;
     }

@@ -3,7 +3,9 @@
 import { expect } from 'chai';
 import { rejection, sleep, until } from '../lib/wait.js';
 import { createEtcdStore } from '@hyprbox/controller/store/etcd';
-import { CompactedError } from '@hyprbox/controller/store/types';
+import { StoreHealth } from '@hyprbox/controller/store/health';
+import { CompactedError, StoreUnavailableError } from '@hyprbox/controller/store/types';
+import { pino } from 'pino';
 import type { KeyValue, Store, WatchEvent } from '@hyprbox/controller/store/types';
 import { createServer } from 'node:net';
 import { startEtcd, useEtcd } from '../lib/etcd-server.js';
@@ -30,6 +32,27 @@ describe('etcd store', function () {
   storeConformance('conformance', async () => {
     const store = await createEtcdStore({ endpoints: etcd().endpoints });
     return { store, close: () => store.close() };
+  });
+
+  it('an etcd out of space (NOSPACE alarm) refuses writes with StoreUnavailableError, still answers reads, and /readyz hears of it', async function () {
+    this.timeout(60_000);
+    // A throwaway etcd with a 2 MiB quota: a few hundred 8 KiB writes raise the alarm.
+    const small = await startEtcd(['--quota-backend-bytes=2097152']);
+    const store = await createEtcdStore({ endpoints: small.endpoints });
+    try {
+      const health = new StoreHealth(store, { log: pino({ level: 'silent' }) });
+      let failed: unknown;
+      for (let i = 0; i < 2000 && !failed; i++) failed = await store.create(`/full/${i}`, 'x'.repeat(8192)).then(() => undefined, (err: unknown) => err);
+      expect(failed).to.be.instanceOf(StoreUnavailableError);
+      expect((failed as Error).message).to.match(/etcd is out of space .*database space exceeded.*disarm the NOSPACE alarm/);
+      expect(store.writeFailure?.()).to.equal((failed as Error).message);
+      expect((await store.get('/full/0'))?.value).to.have.length(8192);
+      await health.probe();
+      expect(health.problem).to.match(/^writes fail: etcd is out of space/);
+    } finally {
+      await store.close();
+      await small.stop();
+    }
   });
 
   describe('etcd specifics', function () {

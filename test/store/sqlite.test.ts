@@ -41,11 +41,15 @@ describe('sqlite store specifics', () => {
       for (let i = 0; i < 5; i++) expect(await rejection(s.create(`/k/x${i}`, 'x'))).to.be.instanceOf(StoreUnavailableError);
       expect(await rejection(s.delete('/k/a'))).to.be.instanceOf(StoreUnavailableError);
       expect(await s.currentRevision()).to.equal(first);
+      // Reads still work; the failure is remembered for /readyz until a write succeeds.
+      expect((await s.get('/k/a'))?.value).to.equal('a');
+      expect(s.writeFailure?.()).to.match(/the SQLite store cannot write \(SQLITE_/);
     } finally {
       execFileSync('chattr', ['-i', `${file}-wal`]);
     }
     const next = kv(await s.create('/k/b', 'b'));
     expect(next).to.equal(first + 1);
+    expect(s.writeFailure?.()).to.equal(undefined);
     await until('the write after the outage', () => seen.length > 0);
     expect(seen).to.deep.equal([next]);
     expect((await s.range('/k/')).kvs.map((x) => x.key)).to.deep.equal(['/k/a', '/k/b']);

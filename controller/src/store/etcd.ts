@@ -106,6 +106,9 @@ const isCompactedError = (err: unknown): boolean => message(err).includes('requi
 const isFutureError = (err: unknown): boolean => message(err).includes('required revision is a future revision');
 
 /** Connection-level failures: gRPC unavailable/deadline/etc. (etcd3 marks them recoverable) or an open breaker. */
+/** etcd's answer to a write once its database reached its quota (the NOSPACE alarm): reads still work. */
+const NO_SPACE = /database space exceeded|NOSPACE/i;
+
 function isUnreachable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return (
@@ -148,18 +151,34 @@ class EtcdStore implements Store {
 
   private error(op: string, err: unknown): Error {
     if (err instanceof CompactedError) return err;
+    // Before the reachability test: etcd3 counts RESOURCE_EXHAUSTED as a recoverable (network) error.
+    if (NO_SPACE.test(message(err))) {
+      return new StoreUnavailableError(`etcd is out of space at ${this.where} (${op}): ${message(err)}; compact, defragment and disarm the NOSPACE alarm`, { cause: err });
+    }
     if (isUnreachable(err)) return new StoreUnavailableError(`etcd unreachable at ${this.where} (${op}): ${message(err)}`, { cause: err });
     return new Error(`etcd ${op} failed (${this.where}): ${message(err)}`, { cause: err });
   }
 
-  /** Run one operation, turning its failure into an error that names the operation and the endpoints. */
-  private async call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Run one operation, turning its failure into an error that names the operation and the endpoints. A write
+   * (`write`) that fails for want of etcd's space is remembered until one succeeds (see writeFailure).
+   */
+  private async call<T>(op: string, fn: () => Promise<T>, write = false): Promise<T> {
     if (this.closed) throw new Error(`etcd store (${this.where}) is closed`);
     try {
-      return await fn();
+      const r = await fn();
+      if (write) this.lastWriteFailure = undefined;
+      return r;
     } catch (err) {
-      throw this.error(op, err);
+      const e = this.error(op, err);
+      if (write && e instanceof StoreUnavailableError && NO_SPACE.test(e.message)) this.lastWriteFailure = e.message;
+      throw e;
     }
+  }
+
+  private lastWriteFailure: string | undefined;
+  writeFailure(): string | undefined {
+    return this.lastWriteFailure;
   }
 
   /** Like call(), for reads at `revision`: etcd's "compacted" error becomes CompactedError. */
@@ -271,6 +290,7 @@ class EtcdStore implements Store {
         success: [{ request_put: { key: k, value: enc(value), lease: String(lease) } }],
         failure: [{ request_range: { key: k } }],
       }),
+      true,
     );
     const revision = Number(res.header.revision);
     if (!res.succeeded) return { ok: false, revision, ...this.current(res) };
@@ -294,6 +314,7 @@ class EtcdStore implements Store {
           success: batch.map((e) => ({ request_put: { key: e.k, value: enc(e.value), lease: String(e.lease ?? 0) } })),
           failure: batch.map((e) => ({ request_range: { key: e.k } })),
         }),
+        true,
       );
       const revision = Number(res.header.revision);
       if (res.succeeded) {
@@ -325,6 +346,7 @@ class EtcdStore implements Store {
         success: [{ request_put: { key: k, value: enc(value), lease: String(lease), prev_kv: true } }],
         failure: [{ request_range: { key: k } }],
       }),
+      true,
     );
     const revision = Number(res.header.revision);
     if (!res.succeeded) return { ok: false, revision, ...this.current(res) };
@@ -355,6 +377,7 @@ class EtcdStore implements Store {
         success: [{ request_delete_range: { key: k, prev_kv: true } }],
         failure: [{ request_range: { key: k } }],
       }),
+      true,
     );
     const revision = Number(res.header.revision);
     if (!res.succeeded) return { ok: false, revision, ...this.current(res) };

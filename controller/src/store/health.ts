@@ -1,6 +1,7 @@
 // Whether the store answers, probed in the background: /readyz reports it (as Kubernetes' readyz reports
 // etcd), so a load balancer or a monitor sees a controller that cannot reach its store as not ready,
-// while /healthz stays ok (the process itself is fine and must not be restarted for it).
+// while /healthz stays ok (the process itself is fine and must not be restarted for it). A store that answers
+// reads but refuses writes (a full disk, etcd out of space) is not ready either, until a write succeeds.
 import type { Store } from './types.js';
 
 export interface StoreHealthOptions {
@@ -13,6 +14,7 @@ export interface StoreHealthOptions {
 
 export class StoreHealth {
   private failure: string | undefined;
+  private writesFailing = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -21,9 +23,10 @@ export class StoreHealth {
     private readonly o: StoreHealthOptions,
   ) {}
 
-  /** Undefined while the store answers; otherwise why it does not. */
+  /** Undefined while the store answers and takes writes; otherwise why not. */
   get problem(): string | undefined {
-    return this.failure;
+    const write = this.store.writeFailure?.();
+    return this.failure ?? (write !== undefined ? `writes fail: ${write}` : undefined);
   }
 
   start(): void {
@@ -56,6 +59,12 @@ export class StoreHealth {
       this.failure = (err as Error).message;
     } finally {
       clearTimeout(timer);
+    }
+    const write = this.store.writeFailure?.();
+    if ((write !== undefined) !== this.writesFailing) {
+      this.writesFailing = write !== undefined;
+      if (write !== undefined) this.o.log.warn({ store: this.store.backend, err: write }, 'store refuses writes; not ready');
+      else this.o.log.info({ store: this.store.backend }, 'store takes writes again');
     }
   }
 }

@@ -220,15 +220,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const compacted0 = compacted;
       const pending0 = pending.length;
       try {
-        return tx(...args);
+        const r = tx(...args);
+        writeFailure = undefined;
+        return r;
       } catch (err) {
         revision = rev0;
         compacted = compacted0;
         pending.length = Math.min(pending.length, pending0);
-        throw storeError(err);
+        const mapped = storeError(err);
+        if (mapped instanceof StoreUnavailableError) writeFailure = mapped.message;
+        throw mapped;
       }
     };
   }
+  let writeFailure: string | undefined;
 
   const putTx = atomic(
     (key: string, value: string, expected: number | 'absent', lease: number): TxnResult => {
@@ -436,6 +441,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         },
       };
     },
+    writeFailure: () => writeFailure,
     async grantLease(ttlSeconds) {
       checkOpen();
       if (!(ttlSeconds > 0)) throw new Error('lease TTL must be positive');

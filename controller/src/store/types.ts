@@ -141,5 +141,10 @@ export interface Store {
   currentRevision(): Promise<number>;
   /** The oldest revision still readable/watchable. */
   compactedRevision(): Promise<number>;
+  /**
+   * Why the last write failed for want of the store itself (a full disk, an I/O error, etcd out of space),
+   * until a write succeeds again; undefined otherwise. Reads may still work meanwhile: /readyz reports it.
+   */
+  writeFailure?(): string | undefined;
   close(): Promise<void>;
 }
