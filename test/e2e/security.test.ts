@@ -436,6 +436,33 @@ describe('control-plane security', function () {
     });
   });
 
+  describe('no existence oracle', () => {
+    it("another user's token or binding answers as a name that does not exist, to a caller who may not read them", async () => {
+      const theirs = await mustAdmin('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: 'viewer' } });
+      const binding = await mustAdmin('POST', `${G}/rolebindings`, { apiVersion: API, kind: 'RoleBinding', metadata: { name: uniq('rb-beta') }, spec: { user: 'viewer', role: 'viewer', namespace: 'beta' } });
+      const probes: Array<[Who, string, string]> = [
+        ['operator', `${G}/tokens/${theirs.metadata.name}`, `${G}/tokens/no-such-token`],
+        ['ns-admin', `${G}/rolebindings/${binding.metadata.name}`, `${G}/rolebindings/no-such-binding`],
+      ];
+      for (const [who, existing, free] of probes) {
+        for (const [method, body, type] of [['DELETE', undefined, undefined], ['PATCH', { metadata: { labels: { x: 'y' } } }, 'application/merge-patch+json']] as const) {
+          const a = await call(who, method, existing, body, type);
+          const b = await call(who, method, free, body, type);
+          expect([a.status, b.status], `${who} ${method} ${existing}`).to.deep.equal([404, 404]);
+          expect(a.body.message).to.equal(String(b.body.message).replace(free.split('/').pop()!, existing.split('/').pop()!));
+        }
+      }
+      // Nothing was changed, and the caller's own token is still theirs to revoke.
+      expect((await mustAdmin('GET', `${G}/tokens/${theirs.metadata.name}`)).metadata.labels).to.equal(undefined);
+      const own = await call('operator', 'POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: 'operator' } });
+      expect(own.status).to.equal(201);
+      expect((await call('operator', 'DELETE', `${G}/tokens/${own.body.metadata.name}`)).status).to.equal(200);
+      // A caller who may read the object still hears why it is refused.
+      const ns = await call('ns-admin', 'POST', `${G}/rolebindings`, { apiVersion: API, kind: 'RoleBinding', metadata: { name: uniq('rb-acme') }, spec: { user: 'viewer', role: 'viewer', namespace: 'acme' } });
+      expect((await call('ns-admin', 'PATCH', `${G}/rolebindings/${ns.body.metadata.name}`, { spec: { namespace: 'beta' } }, 'application/merge-patch+json')).status).to.equal(403);
+    });
+  });
+
   describe('hardening found by the session-6 audit', () => {
     const MERGE = 'application/merge-patch+json';
     const APPLY = 'application/apply-patch+yaml';

@@ -39,6 +39,7 @@ export interface RequestAttributes {
   subresource?: 'status' | 'log';
 }
 
+import { authorize } from '../auth/authz.js';
 import type { Constraint, Grants, Principal } from '../auth/authz.js';
 export type { Constraint };
 
@@ -295,6 +296,18 @@ const staleAttempt = (ctx: Ctx, exact: boolean, err: unknown): boolean => !exact
 
 /** Security checks on a write: the constraint on the result, then escalation and ownership. */
 function admitWrite(ctx: Ctx, current: Obj | undefined, next: Obj | undefined): void {
+  try {
+    checkWrite(ctx, current, next);
+  } catch (err) {
+    // Refused for what an existing object holds (someone else's token), to a caller who may not read it: a
+    // 403 here and a 404 for a name that is free would tell which names exist. As Kubernetes hides what a
+    // caller may not see, it does not exist for them.
+    if (current && forbids(err) && !mayRead(ctx) && refusesAsItIs(ctx, current)) throw notFound(refOf(ctx.r), ctx.name);
+    throw err;
+  }
+}
+
+function checkWrite(ctx: Ctx, current: Obj | undefined, next: Obj | undefined): void {
   // The constraint holds for what is there as much as for what is written: an agent may not turn someone
   // else's finding into its own scanner finding by rewriting its source.
   for (const obj of [current, next]) {
@@ -303,6 +316,27 @@ function admitWrite(ctx: Ctx, current: Obj | undefined, next: Obj | undefined): 
     }
   }
   ctx.deps.guard.admit(ctx.req, ctx.attrs, current, next);
+}
+
+const forbids = (err: unknown): boolean => err instanceof ApiError && err.code === 403;
+
+/** Whether the object as it is, whatever the change, is out of the caller's reach. */
+function refusesAsItIs(ctx: Ctx, current: Obj): boolean {
+  try {
+    checkWrite(ctx, current, undefined);
+    return false;
+  } catch (err) {
+    return forbids(err);
+  }
+}
+
+/** Whether the caller may get this object by its name (the same decision a GET would meet). */
+function mayRead(ctx: Ctx): boolean {
+  const p = ctx.req.user;
+  if (!p) return false;
+  const { def } = ctx.r;
+  const ns = ctx.namespace;
+  return authorize(p, ctx.deps.guard.grants(p), { verb: 'get', resource: def.plural, namespaced: def.namespaced, ...(ns !== undefined ? { namespace: ns } : {}), name: ctx.name }).allowed;
 }
 
 function constrained(ctx: Ctx, filter: (obj: Obj) => boolean): (obj: Obj) => boolean {
