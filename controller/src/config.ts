@@ -24,6 +24,12 @@ export interface ControllerConfig {
   watchCacheSize: number;
   /** Bytes a slow watcher may have buffered before it is disconnected. */
   maxWatchBufferBytes: number;
+  /** Open connections in all, and from one source address (connections.ts). */
+  maxConnections: number;
+  maxConnectionsPerSource: number;
+  /** MiB of request bodies being read at once, in all and from one source address. */
+  maxBodyMiB: number;
+  maxBodyMiBPerSource: number;
   /** How long AuditEvents stay in the store (the JSON-lines file keeps everything, rotated by size). */
   auditRetentionDays: number;
   /** MiB past which audit.jsonl is rotated; 0 never rotates. */
@@ -61,6 +67,10 @@ const OPTIONS = {
   'retain-revisions': { type: 'string', env: 'HYPRBOX_RETAIN_REVISIONS', key: 'retainRevisions', help: 'history kept by the SQLite store (default 10000)' },
   'watch-cache-size': { type: 'string', env: 'HYPRBOX_WATCH_CACHE_SIZE', key: 'watchCacheSize', help: 'events kept per resource for resuming watches (default 10000)' },
   'max-watch-buffer': { type: 'string', env: 'HYPRBOX_MAX_WATCH_BUFFER', key: 'maxWatchBufferBytes', help: 'bytes buffered for a slow watcher before it is dropped (default 16777216)' },
+  'max-connections': { type: 'string', env: 'HYPRBOX_MAX_CONNECTIONS', key: 'maxConnections', help: 'open connections in all; more are closed at once (default 10000)' },
+  'max-connections-per-source': { type: 'string', env: 'HYPRBOX_MAX_CONNECTIONS_PER_SOURCE', key: 'maxConnectionsPerSource', help: 'open connections from one address (default 2000)' },
+  'max-body-inflight': { type: 'string', env: 'HYPRBOX_MAX_BODY_INFLIGHT', key: 'maxBodyMiB', help: 'MiB of request bodies read at once; more wait with 429 (default 256)' },
+  'max-body-inflight-per-source': { type: 'string', env: 'HYPRBOX_MAX_BODY_INFLIGHT_PER_SOURCE', key: 'maxBodyMiBPerSource', help: 'MiB of request bodies read at once from one address (default 64)' },
   'audit-retention-days': { type: 'string', env: 'HYPRBOX_AUDIT_RETENTION_DAYS', key: 'auditRetentionDays', help: 'days AuditEvents stay in the store (default 30; <data-dir>/audit/audit.jsonl keeps all)' },
   'audit-log-max-size': { type: 'string', env: 'HYPRBOX_AUDIT_LOG_MAX_SIZE', key: 'auditLogMaxSizeMiB', help: 'MiB past which audit.jsonl is rotated to audit-<time>.jsonl (default 100; 0 never)' },
   'audit-log-max-backups': { type: 'string', env: 'HYPRBOX_AUDIT_LOG_MAX_BACKUPS', key: 'auditLogMaxBackups', help: 'rotated audit log files kept, oldest deleted first (default 10; 0 keeps all)' },
@@ -73,7 +83,7 @@ const OPTIONS = {
 
 export function usage(): string {
   const lines = Object.entries(OPTIONS).map(
-    ([flag, o]) => `  --${flag.padEnd(21)} ${o.help}${o.env ? ` [env ${o.env}]` : ''}`,
+    ([flag, o]) => `  --${flag.padEnd(28)} ${o.help}${o.env ? ` [env ${o.env}]` : ''}`,
   );
   return `Usage: hyprbox-controller [flags]\n\n${lines.join('\n')}\n`;
 }
@@ -167,6 +177,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     retainRevisions: int('retain-revisions', pick('retainRevisions') ?? 10_000, 100),
     watchCacheSize: int('watch-cache-size', pick('watchCacheSize') ?? 10_000, 100),
     maxWatchBufferBytes: int('max-watch-buffer', pick('maxWatchBufferBytes') ?? 16 * 1024 * 1024, 65_536),
+    maxConnections: int('max-connections', pick('maxConnections') ?? 10_000, 16),
+    maxConnectionsPerSource: int('max-connections-per-source', pick('maxConnectionsPerSource') ?? 2_000, 4),
+    maxBodyMiB: int('max-body-inflight', pick('maxBodyMiB') ?? 256, 3),
+    maxBodyMiBPerSource: int('max-body-inflight-per-source', pick('maxBodyMiBPerSource') ?? 64, 3),
     auditRetentionDays: int('audit-retention-days', pick('auditRetentionDays') ?? 30, 1),
     auditLogMaxSizeMiB: int('audit-log-max-size', pick('auditLogMaxSizeMiB') ?? 100, 0),
     auditLogMaxBackups: int('audit-log-max-backups', pick('auditLogMaxBackups') ?? 10, 0),

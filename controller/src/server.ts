@@ -3,9 +3,7 @@
 // watch, closes connections and then the store.
 import { sign as cryptoSign } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -13,6 +11,8 @@ import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { answerClientError } from './api/http.js';
+import { BODY_LIMIT } from './api/body.js';
+import { BodyBudget, createLimitedServer } from './connections.js';
 import { isoSeconds } from './api/admission.js';
 import { Repository } from './api/repository.js';
 import { RunLogs } from './api/runlog.js';
@@ -52,6 +52,8 @@ export interface RunningController {
   log: Logger;
   /** Set when this start created the admin credential. */
   kubeconfigWritten?: string;
+  /** Watches being served, from every watch cache (client watches and the controller's own informers). */
+  watchers(): number;
   stop(): Promise<void>;
 }
 
@@ -89,7 +91,7 @@ async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Pro
   let tls: TlsMaterial | undefined;
   if (config.tls === 'auto') tls = await ensureAutoTls(join(config.dataDir, 'tls'), [...new Set([...servingNames(config.listen.host), ...config.tlsSans])]);
   else if (config.tls === 'files') tls = loadTlsFiles(config.tlsCertFile!, config.tlsKeyFile!);
-  const http: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
+  const http: Server = createLimitedServer(tls, config, log);
   http.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -137,6 +139,7 @@ async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Pro
     guard,
     now: () => new Date(),
     maxWatchBufferBytes: config.maxWatchBufferBytes,
+    bodyBudget: new BodyBudget(config.maxBodyMiB * 1024 * 1024, config.maxBodyMiBPerSource * 1024 * 1024, BODY_LIMIT),
     limiter: createAuthLimiter(),
     runLogs: new RunLogs(store),
     audit: auditRecorder(auditor, log),
@@ -193,6 +196,7 @@ async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Pro
     port,
     ...(tls?.caCert ? { caCert: tls.caCert } : {}),
     store,
+    watchers: () => [...caches.values()].reduce((n, c) => n + c.watchers, 0),
     log,
     ...(boot.kubeconfigWritten ? { kubeconfigWritten: boot.kubeconfigWritten } : {}),
     stop() {

@@ -2,7 +2,9 @@
 // stored hash would refuse, and any change to the Token object forces a fresh comparison.
 import { expect } from 'chai';
 import type { Token } from '@hyprbox/crds';
+import { pino } from 'pino';
 import { VerifiedTokens } from '@hyprbox/controller/auth/authn';
+import { AuthIndex } from '@hyprbox/controller/auth/index-cache';
 import { hashToken, newToken } from '@hyprbox/controller/auth/tokens';
 
 const tokenObject = (name: string, plaintext: string): Token =>
@@ -36,5 +38,23 @@ describe('VerifiedTokens', () => {
     const size = (v as unknown as { byPresented: Map<string, Token> }).byPresented.size;
     expect(size).to.equal(2);
     expect([...(v as unknown as { byPresented: Map<string, Token> }).byPresented.keys()]).to.deep.equal([t[1]!.token, t[2]!.token]);
+  });
+});
+
+describe('auth index bookkeeping', () => {
+  it('remembers revisions of the kinds it keeps only, and of at most 10,000 deleted objects', () => {
+    const index = new AuthIndex({} as never, pino({ level: 'silent' }));
+    const obj = (name: string, rv: number) => ({ apiVersion: 'hyprbox.io/v1alpha1', kind: 'X', metadata: { name, namespace: 'acme', resourceVersion: String(rv), uid: name } });
+    for (let i = 0; i < 5000; i++) index.apply('findings', obj(`f${i}`, i + 1), i % 2 === 0);
+    expect(index.tracked).to.equal(0);
+    for (let i = 0; i < 12_000; i++) {
+      index.apply('nodes', obj(`n${i}`, 2 * i + 1), false);
+      index.apply('nodes', obj(`n${i}`, 2 * i + 2), true);
+    }
+    expect(index.tracked).to.equal(10_000);
+    expect(index.nodeUids.size).to.equal(0);
+    // A late event for a recently deleted node does not bring it back.
+    index.apply('nodes', obj('n11999', 10), false);
+    expect(index.nodeUids.size).to.equal(0);
   });
 });

@@ -25,6 +25,7 @@ import * as discovery from './discovery.js';
 import * as openapi from './openapi.js';
 import { acceptsOpenAPIV2Protobuf, encodeOpenAPIV2, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ANSWER } from './openapi-proto.js';
 import { parseQueryOnce } from './query.js';
+import type { BodyBudget } from '../connections.js';
 
 export type { Limiter } from './front.js';
 
@@ -33,6 +34,8 @@ export interface AppDeps extends HandlerDeps, Pick<FrontDeps, 'log' | 'version' 
   signingPublicKey?: string;
   /** Aborted when the controller stops: ends the streams the watch caches do not own (CRD watches). */
   shutdown?: AbortSignal;
+  /** Bytes of request bodies read at once (connections.ts); unbounded without it. */
+  bodyBudget?: BodyBudget;
 }
 
 declare module 'express-serve-static-core' {
@@ -47,7 +50,14 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
   // Until it has listed them (or if it cannot), creates read their namespace from the store.
   namespaces.start().catch((err: unknown) => deps.log.warn({ err }, 'namespace view not started; creates read the store'));
   // Bodies are read as raw bytes (the handlers parse JSON and YAML themselves).
-  const raw = express.raw({ type: () => true, limit: BODY_LIMIT });
+  const unbudgeted = express.raw({ type: () => true, limit: BODY_LIMIT });
+  const budget = deps.bodyBudget;
+  // Bodies wait for room in the budget of bytes being read (connections.ts), or are refused unread.
+  const raw: express.RequestHandler = (req, res, next) => {
+    if (!budget || budget.reserve(req, res)) return unbudgeted(req, res, next);
+    res.setHeader('Retry-After', '1');
+    next(new ApiError(429, 'TooManyRequests', 'too many request bodies are being read at once; retry', { retryAfterSeconds: 1 }));
+  };
   const rest = restApp(deps, raw);
   return createFront({
     ...deps,

@@ -9,7 +9,7 @@ import type { Principal } from '../auth/authz.js';
 import { addressKey } from '../auth/ratelimit.js';
 import { tokenName } from '../auth/tokens.js';
 import type { AuditRecorder } from '../audit/recorder.js';
-import { ApiError, unauthorized } from './errors.js';
+import { ApiError, routeNotFound, unauthorized } from './errors.js';
 import type { ResourceHandler } from './handlers.js';
 import { responseCode, sendBody, sendError, sendText } from './http.js';
 import type { ApiRequest } from './http.js';
@@ -100,12 +100,12 @@ function originForm(url: string): string {
 }
 
 async function handle(deps: FrontDeps, req: ApiRequest, res: ServerResponse, path: string, query: string): Promise<void> {
-  // Other methods on a public path need no token either: they end in a 404.
-  if (!Object.hasOwn(PUBLIC, path)) {
-    req.user = await authenticate(deps, req, res);
-    // Discovery and OpenAPI answer every user alike, so kubectl gets as far as the real request and says why.
-    if (!DESCRIBES_API.test(path)) refuseImpersonation(req);
-  }
+  // Other methods on a public path need no token either: they are a 404, answered without reading a body (an
+  // unauthenticated client must not get 3 MiB buffered for it).
+  if (Object.hasOwn(PUBLIC, path)) throw routeNotFound(path);
+  req.user = await authenticate(deps, req, res);
+  // Discovery and OpenAPI answer every user alike, so kubectl gets as far as the real request and says why.
+  if (!DESCRIBES_API.test(path)) refuseImpersonation(req);
   const target = deps.resources.resolve(path);
   if (!target) return deps.rest(req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') await deps.readBody(req, res);

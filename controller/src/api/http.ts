@@ -66,6 +66,9 @@ export function sendError(req: ApiRequest, res: ServerResponse, err: unknown, lo
     return;
   }
   if (e.code === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="hyprbox"');
+  // Refused before its body arrived (no token, throttled, no room to read it): the connection ends with the
+  // answer rather than wait for a body nobody will read.
+  if (!req.complete) res.setHeader('Connection', 'close');
   sendBody(res, e.code, e.toStatus());
 }
 
@@ -86,4 +89,12 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
         : [400, 'BadRequest', 'Bad Request', 'malformed HTTP request'];
   const body = JSON.stringify(new ApiError(code, reason, message).toStatus());
   socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  // The answer may never leave (a TLS socket whose handshake never finished cannot write it, a client that
+  // does not read keeps it queued): the socket is closed regardless soon after, or it would be held forever.
+  const timer = setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }
+
+/** How long an answer to a malformed or late request may take to leave before its socket is closed. */
+export const CLIENT_ERROR_LINGER_MS = 2_000;

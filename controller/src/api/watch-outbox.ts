@@ -63,6 +63,11 @@ export class Outbox {
   flush(): void {
     dirty.delete(this);
     if (this.closed || this.pending.length === 0) return;
+    if (this.res.destroyed) {
+      // Gone without a 'close' seen by the stream's owner: nobody reads, so the watcher is dropped.
+      this.overflow();
+      return;
+    }
     const one = this.pending.length === 1 ? this.pending[0]! : undefined;
     const data = one ?? Buffer.concat(this.pending);
     this.pending = [];

@@ -46,8 +46,17 @@ export interface WatchRequest {
   onEnd?: () => void;
 }
 
+/** What a watcher of Tables or views (encoded for it alone) may have buffered before it is dropped. */
+export const OWN_COPIES_MAX_BYTES = 2 * 1024 * 1024;
+
 export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest): void {
   const { cache } = w;
+  // The client may have gone while the watch was set up (a list, a store round trip): its 'close' has passed,
+  // and a subscriber made now would be fed until the watch timeout, writing to nothing.
+  if (req.destroyed || res.destroyed || !res.socket || res.socket.destroyed) {
+    w.onEnd?.();
+    return;
+  }
   const def = cache.resource.def;
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json');
@@ -66,7 +75,10 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
     w.onEnd?.();
   };
   // Too slow a reader: drop it rather than buffer without bound.
-  const out = new Outbox(res, w.maxBufferedBytes, () => drop());
+  // Tables and views are encoded for this watcher alone (plain events are shared by all): a reader that stops
+  // holds its own copies, so it may hold less of them.
+  const cap = w.table || w.view ? Math.min(w.maxBufferedBytes, OWN_COPIES_MAX_BYTES) : w.maxBufferedBytes;
+  const out = new Outbox(res, cap, () => drop());
   const end = (): void => {
     if (ended) return;
     out.flush();

@@ -16,6 +16,7 @@ const PREFIXES = {
   presets: '/registry/hyprbox.io/presets/',
 } as const;
 type Kind = keyof typeof PREFIXES;
+const MAX_TOMBSTONES = 10_000;
 
 export class AuthIndex {
   readonly tokens = new Map<string, Token>();
@@ -27,6 +28,8 @@ export class AuthIndex {
   readonly presets = new Map<string, Obj>();
   /** Last revision applied per kind/name, so a late watch event never undoes a newer direct apply. */
   private readonly revs = new Map<string, number>();
+  /** Ids in `revs` of deleted objects, oldest first. */
+  private readonly tombstones = new Set<string>();
   private watches: Watch[] = [];
   private stopped = false;
 
@@ -63,11 +66,24 @@ export class AuthIndex {
 
   /** Records one object (or its deletion) of a kind this index keeps; other kinds are ignored. */
   apply(kind: string, obj: Obj, deleted: boolean): void {
+    if (!Object.hasOwn(PREFIXES, kind)) return;
     const name = obj.metadata.name!;
     const id = `${kind}/${obj.metadata.namespace ?? ''}/${name}`;
     const rev = Number(obj.metadata.resourceVersion ?? 0);
     if ((this.revs.get(id) ?? 0) > rev) return;
+    // A deleted object's revision is kept too (a late event must not bring it back), but only for the last
+    // MAX_TOMBSTONES deletions: objects come and go for the life of the process.
+    this.revs.delete(id);
     this.revs.set(id, rev);
+    if (deleted) {
+      this.tombstones.delete(id);
+      this.tombstones.add(id);
+      if (this.tombstones.size > MAX_TOMBSTONES) {
+        const oldest = this.tombstones.values().next().value!;
+        this.tombstones.delete(oldest);
+        this.revs.delete(oldest);
+      }
+    } else this.tombstones.delete(id);
     switch (kind) {
       case 'tokens':
         if (deleted) this.tokens.delete(name);
@@ -93,6 +109,11 @@ export class AuthIndex {
         break;
       }
     }
+  }
+
+  /** Objects whose revision is remembered (the index's own bookkeeping; bounded, see apply()). */
+  get tracked(): number {
+    return this.revs.size;
   }
 
   stop(): void {

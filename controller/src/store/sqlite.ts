@@ -398,7 +398,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (entries.length > MAX_CREATE_MANY) throw new Error(`createMany takes at most ${MAX_CREATE_MANY} entries (got ${entries.length})`);
       if (entries.length === 0) return [];
       const r = createManyTx(entries);
-      for (const x of r) if (x.ok) remember({ ...x.kv });
+      // Not kept in the copy of hot rows: bulk writes (the audit trail) are not read back one by one, and
+      // would push out the rows that are.
       if (r.some((x) => x.ok)) afterWrite();
       return r;
     },
