@@ -55,7 +55,14 @@ describe('watch: the current state larger than the buffer cap', function () {
     }
     from = await store.currentRevision();
     server = createServer((req, res) => {
-      const stallMs = Number(new URL(req.url!, 'http://x').searchParams.get('stallMs'));
+      const q = new URL(req.url!, 'http://x').searchParams;
+      const stallMs = Number(q.get('stallMs'));
+      if (q.has('live')) {
+        // Live events only, a 64 MiB cap asked for; as a Table (encoded for this watcher alone) or plain.
+        const table = q.get('live') === 'table' ? ({ includeObject: 'Object', apiVersion: 'meta.k8s.io/v1' } as const) : false;
+        serveWatch(req, res, { cache, fromRevision: cache.latest, matches: () => true, table, bookmarks: false, maxBufferedBytes: 64 * 1024 * 1024, onEnd: () => ended.push(req.url!) });
+        return;
+      }
       serveWatch(req, res, { cache, initial: pages(req.url!.startsWith('/expired') ? 3 : Infinity), fromRevision: from, matches: () => true, table: false, bookmarks: false, maxBufferedBytes: 1024 * 1024, stallMs, onEnd: () => ended.push(req.url!) });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,5 +118,26 @@ describe('watch: the current state larger than the buffer cap', function () {
     // (A paused client does not notice the reset, so the server's side tells.)
     await until('the server ended the watch', () => ended.includes('/stalled?stallMs=300'));
     res.destroy();
+  });
+
+  it('drops a Table watcher that stops reading once 2 MiB are buffered for it, whatever the cap asked for', async () => {
+    const table = await open('/t?live=table');
+    const plain = await open('/p?live=plain');
+    table.pause();
+    plain.pause();
+    await until('both subscribed', () => cache.watchers >= 2);
+    // 400 changes of 64 KiB objects: 25 MiB for each watcher, past the kernel's buffers.
+    const pad = 'y'.repeat(64 * 1024);
+    for (let i = 0; i < 400 && !ended.includes('/t?live=table'); i++) {
+      const key = objectKey(nodes, 'default', `n${i}`);
+      const cur = await store.get(key);
+      const r = await store.update(key, JSON.stringify(node(i, pad)), cur!.modRevision);
+      expect(r.ok).to.equal(true);
+    }
+    await until('the Table watcher is dropped', () => ended.includes('/t?live=table'));
+    // The plain watcher shares its encoded lines with every watcher and keeps its 64 MiB.
+    expect(ended).to.not.include('/p?live=plain');
+    table.destroy();
+    plain.destroy();
   });
 });
