@@ -15,9 +15,9 @@ export interface ConnectionLimits {
 }
 
 /** Time to send the headers, and the whole request, before 408; and to finish a TLS handshake. */
-export const HEADERS_TIMEOUT_MS = 20_000;
-export const REQUEST_TIMEOUT_MS = 60_000;
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** The HTTP or HTTPS server with the timeouts above and the connection caps applied. */
 export function createLimitedServer(tls: { cert: string; key: string } | undefined, limits: ConnectionLimits, log: Logger): Server {
@@ -89,9 +89,5 @@ export class BodyBudget {
       else this.bySource.delete(source);
     });
     return true;
-  }
-
-  get reserved(): number {
-    return this.total;
   }
 }

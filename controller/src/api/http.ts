@@ -72,6 +72,9 @@ export function sendError(req: ApiRequest, res: ServerResponse, err: unknown, lo
   sendBody(res, e.code, e.toStatus());
 }
 
+/** How long an answer to a malformed or late request may take to leave before its socket is closed. */
+const CLIENT_ERROR_LINGER_MS = 2_000;
+
 /**
  * Requests Node's HTTP parser refuses before any handler runs (headers over its 16 KiB limit, a malformed
  * request line) get a Status body like every other error, instead of Node's bare status line.
@@ -95,6 +98,3 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
 }
-
-/** How long an answer to a malformed or late request may take to leave before its socket is closed. */
-export const CLIENT_ERROR_LINGER_MS = 2_000;

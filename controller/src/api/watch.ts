@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ApiRequest } from './http.js';
 import type { Obj } from './admission.js';
-import { ApiError, internalError } from './errors.js';
+import { ApiError, expired, internalError } from './errors.js';
 import { tableForWatchEvent } from './table.js';
 import type { IncludeObject, TableApiVersion } from './table.js';
 import { eventLine } from './watch-cache.js';
@@ -159,10 +159,7 @@ export function serveWatch(req: ApiRequest, res: ServerResponse, w: WatchRequest
       send: (type, ev) => send(type, ev.obj, ev),
       bookmark: (revision) => bookmark(revision),
       close: (reason) => {
-        if (reason === 'expired') {
-          const status = new ApiError(410, 'Expired', 'the watch cache lost continuity; relist').toStatus();
-          write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
-        }
+        if (reason === 'expired') errorEvent(expired('the watch cache lost continuity; relist'));
         end();
       },
     };

@@ -73,7 +73,6 @@ export class AuthIndex {
     if ((this.revs.get(id) ?? 0) > rev) return;
     // A deleted object's revision is kept too (a late event must not bring it back), but only for the last
     // MAX_TOMBSTONES deletions: objects come and go for the life of the process.
-    this.revs.delete(id);
     this.revs.set(id, rev);
     if (deleted) {
       this.tombstones.delete(id);
