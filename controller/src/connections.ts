@@ -18,12 +18,18 @@ export interface ConnectionLimits {
 const HEADERS_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * How long an idle keep-alive connection stays open (kube-apiserver: 90 s). Node's 5 s made every agent
+ * open a new TLS connection for each 10 s heartbeat; clients learn it from the Keep-Alive header.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 90_000;
 
 /** The HTTP or HTTPS server with the timeouts above and the connection caps applied. */
 export function createLimitedServer(tls: { cert: string; key: string } | undefined, limits: ConnectionLimits, log: Logger): Server {
   const options: ServerOptions = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 5_000 };
   const server: Server = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }) : createHttpServer(options);
   server.maxConnections = limits.maxConnections;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   const warn = rateLimitedWarning(log);
   server.on('drop', () => warn('connection refused: --max-connections reached', { maxConnections: limits.maxConnections }));
   const bySource = new Map<string, number>();

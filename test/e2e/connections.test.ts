@@ -1,9 +1,12 @@
 // What one client can hold before it is authenticated, against a running controller: connections per source,
 // TLS handshakes that never finish, bodies nobody will read, bytes of bodies in flight; and watches whose
 // client left while they were set up.
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent, get as httpsGet } from 'node:https';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { expect } from 'chai';
+import { parse } from 'yaml';
 import { startTestController } from '../lib/controller.js';
 import type { Backend, TestController } from '../lib/controller.js';
 import { until } from '../lib/wait.js';
@@ -101,6 +104,27 @@ describe('connection limits', function () {
       // Node's default was 120 s, and the socket then stayed open for good: the bound here is 10 s.
       await until('the server closed the idle socket', () => done, 20_000);
       expect(await closed).to.equal('');
+    });
+
+    it("keeps an agent's idle connection between heartbeats (the agent's keep-alive client reuses it after Node's 5 s)", async () => {
+      const kc = parse(readFileSync(c.kubeconfig, 'utf8')) as { clusters: Array<{ cluster: { 'certificate-authority-data': string } }> };
+      const ca = Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64');
+      const agent = new HttpsAgent({ keepAlive: true, ca });
+      const get = (): Promise<{ reused: boolean; keepAlive: string }> =>
+        new Promise((resolve, reject) => {
+          const req = httpsGet(`${c.url}/healthz`, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ reused: req.reusedSocket, keepAlive: String(res.headers['keep-alive']) }));
+          });
+          req.on('error', reject);
+        });
+      try {
+        expect(await get()).to.deep.equal({ reused: false, keepAlive: 'timeout=90' });
+        await new Promise((r) => setTimeout(r, 6_000));
+        expect((await get()).reused).to.equal(true);
+      } finally {
+        agent.destroy();
+      }
     });
   });
 
