@@ -1,7 +1,7 @@
 // Lists larger than a page, on both store backends: without a limit they are streamed a page at a time and
 // arrive whole (JSON, YAML, Table, PartialObjectMetadataList, with selectors); a limit above 500 gets 500 and a
-// continue token. The server never holds more than a page per request (the load that used to exhaust its heap
-// is a benchmark matter; this checks the answers).
+// continue token, and a page ends at 4 MiB of objects. The server never holds more than a page per request
+// (the load that used to exhaust its heap is a benchmark matter; this checks the answers).
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { startTestController } from '../lib/controller.js';
@@ -83,6 +83,31 @@ for (const backend of ['sqlite', 'etcd'] as Backend[]) {
       const rest = (await (await c.api(`${NODES}?limit=100000&continue=${encodeURIComponent(first.metadata.continue!)}`)).json()) as List;
       expect([...first.items, ...rest.items].map((o) => o.metadata.name)).to.deep.equal(all);
       expect(rest.metadata.continue).to.equal(undefined);
+    });
+
+    it('a page also ends at 4 MiB of objects: 40 objects of 200 KB come in pages of about 20, each with a continue token', async () => {
+      const ns = '/apis/hyprbox.io/v1alpha1/namespaces/heavy/nodes';
+      expect((await c.api('/api/v1/namespaces', { method: 'POST', json: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'heavy' } } })).status).to.equal(201);
+      const pad = 'x'.repeat(200 * 1024);
+      const heavy = Array.from({ length: 40 }, (_, i) => `h-${String(i).padStart(2, '0')}`);
+      for (const n of heavy) {
+        const res = await c.api(ns, { method: 'POST', json: { apiVersion: 'hyprbox.io/v1alpha1', kind: 'Node', metadata: { name: n, annotations: { pad } }, spec: {} } });
+        expect(res.status).to.equal(201);
+      }
+      const got: string[] = [];
+      const sizes: number[] = [];
+      let token: string | undefined;
+      do {
+        const page = (await (await c.api(`${ns}?limit=500${token ? `&continue=${encodeURIComponent(token)}` : ''}`)).json()) as List;
+        sizes.push(page.items.length);
+        got.push(...page.items.map((o) => o.metadata.name));
+        token = page.metadata.continue;
+      } while (token);
+      expect(got).to.deep.equal(heavy);
+      expect(sizes.length).to.be.within(2, 3);
+      expect(Math.max(...sizes)).to.be.within(19, 21);
+      // A small limit still binds first.
+      expect(((await (await c.api(`${ns}?limit=5`)).json()) as List).items).to.have.length(5);
     });
   });
 }

@@ -45,8 +45,16 @@ function decodeContinue(token: string, prefix: string): ContinueToken {
   throw badRequest('invalid continue token: it was not issued for this list');
 }
 
+/**
+ * A limited page also ends once its objects reach this many bytes (stored JSON), with a continue token as for
+ * `limit`: counted in objects only, a page of 500 objects of 1 MiB each held 500 MB for one request.
+ */
+export const PAGE_BYTES = 4 * 1024 * 1024;
+const FIRST_READ = 16;
+
 export interface ListOptions {
   namespace: string | undefined;
+  /** At most this many objects (and at most PAGE_BYTES of them, and at least one); 0 or absent: all. */
   limit?: number;
   continueToken?: string;
   /** Keeps only objects for which it returns true (label and field selectors). */
@@ -103,10 +111,12 @@ export class Repository {
     let after = token?.start;
     let revision = token?.rv ?? o.revision ?? 0;
     let lastKey: string | undefined;
+    let bytes = 0;
+    const read = { count: 0, bytes: 0 };
     let more: boolean;
     // With a filter, a page of the store can hold fewer matches than `limit`: read on until it is full.
     for (;;) {
-      const want = limit ? Math.max(limit - items.length, o.filter ? 100 : 0) : 0;
+      const want = limit ? this.readAhead(Math.max(limit - items.length, o.filter ? 100 : 0), bytes, read) : 0;
       let page;
       try {
         page = await this.store.range(prefix, { limit: want, after, revision, skipCount: true });
@@ -124,14 +134,20 @@ export class Repository {
       }
       revision = page.revision;
       let i = 0;
-      for (; i < page.kvs.length && (!limit || items.length < limit); i++) {
+      const full = (): boolean => limit > 0 && (items.length >= limit || bytes >= PAGE_BYTES);
+      for (; i < page.kvs.length && !full(); i++) {
         const kv = page.kvs[i]!;
         lastKey = kv.key;
+        read.count++;
+        read.bytes += kv.value.length;
         const obj = decode(kv);
-        if (!o.filter || o.filter(obj)) items.push(obj);
+        if (!o.filter || o.filter(obj)) {
+          items.push(obj);
+          bytes += kv.value.length;
+        }
       }
       more = i < page.kvs.length || page.more;
-      if (!more || (limit && items.length >= limit)) break;
+      if (!more || full()) break;
       after = lastKey;
       // A selective filter can read far past `limit`: let other requests run between the store's pages.
       await new Promise((resolve) => setImmediate(resolve));
@@ -141,6 +157,16 @@ export class Repository {
       result.continueToken = encodeContinue(revision, lastKey);
     }
     return result;
+  }
+
+  /**
+   * How many keys to read from the store next: the store's page is held whole, so it too is kept near what is
+   * left of PAGE_BYTES, by the size of the objects read so far (a few first, as they may be large).
+   */
+  private readAhead(wanted: number, taken: number, read: { count: number; bytes: number }): number {
+    if (read.count === 0) return Math.min(wanted, FIRST_READ);
+    const fit = Math.ceil((PAGE_BYTES - taken) / Math.max(1, read.bytes / read.count));
+    return Math.max(1, Math.min(wanted, fit));
   }
 
   async create(obj: Obj, opts: { lease?: number } = {}): Promise<Obj> {
