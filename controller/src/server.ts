@@ -13,6 +13,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { answerClientError } from './api/http.js';
 import { BODY_LIMIT } from './api/body.js';
 import { BodyBudget, createLimitedServer } from './connections.js';
+import { ControllerMetrics } from './metrics.js';
 import { isoSeconds } from './api/admission.js';
 import { Repository } from './api/repository.js';
 import { RunLogs } from './api/runlog.js';
@@ -128,6 +129,14 @@ async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Pro
     index, preset: (p) => index.presets.get(p), registry, repo, log, signingKey, runTtlSeconds: 24 * 3600, now: () => new Date(),
     recordExecution: (req, run) => auditor.record(executionEntry(req, run)),
   });
+  // The reconcilers start once the API serves; the metrics read them from then on.
+  const later: { reconcilers?: Awaited<ReturnType<typeof startReconcilers>> } = {};
+  const metrics = new ControllerMetrics({
+    caches: () => [...caches].map(([r, c]) => ({ resource: r.def.plural, watchers: c.watchers, heldBytes: c.heldBytes })),
+    currentRevision: () => store.currentRevision(),
+    writeFailing: () => store.writeFailure?.() !== undefined,
+    reconcile: () => later.reconcilers?.reconciling(),
+  });
   const tokens = byPlural('tokens');
   const verifiedTokens = new VerifiedTokens();
   const app = createApp({
@@ -143,6 +152,7 @@ async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Pro
     limiter: createAuthLimiter(),
     runLogs: new RunLogs(store),
     audit: auditRecorder(auditor, log),
+    metrics,
     authenticate: async (presented) => {
       const found = authenticateToken(index, verifiedTokens, presented, new Date());
       if (!found) return undefined;
@@ -181,11 +191,11 @@ async function startLocked(config: Readonly<ControllerConfig>, log: Logger): Pro
     for (const e of synced.errors) log.error({ catalog: config.presetsDir }, `preset catalog: ${e}`);
     log.info({ created: synced.created.length, updated: synced.updated.length, unchanged: synced.unchanged.length, pinned: synced.pinned.length, errors: synced.errors.length }, 'preset catalog synced');
   }
-  const reconcilers = await startReconcilers({
+  const reconcilers = (later.reconcilers = await startReconcilers({
     registry, repo, cache: (r) => caches.get(r)!, leader: soleLeader, now: () => new Date(), log, findingStaleSeconds: config.findingStaleSeconds,
     sign: (run) => signRun(run as unknown as SignableRun & typeof run, signingKey, { now: new Date(), ttlSeconds: 24 * 3600 }),
     signPayload: (payload) => cryptoSign(null, Buffer.from(payload), signingKey.privateKey).toString('base64'),
-  });
+  }));
   ready = true;
   log.info({ url, store: store.backend, dataDir: config.dataDir }, 'controller listening');
   if (boot.kubeconfigWritten) log.info({ kubeconfig: boot.kubeconfigWritten }, 'admin credentials written');

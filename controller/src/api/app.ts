@@ -26,10 +26,11 @@ import * as openapi from './openapi.js';
 import { acceptsOpenAPIV2Protobuf, encodeOpenAPIV2, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ANSWER } from './openapi-proto.js';
 import { parseQueryOnce } from './query.js';
 import type { BodyBudget } from '../connections.js';
+import { METRICS_CONTENT_TYPE } from '../metrics.js';
 
 export type { Limiter } from './front.js';
 
-export interface AppDeps extends HandlerDeps, Pick<FrontDeps, 'log' | 'version' | 'authenticate' | 'verifiedBefore' | 'limiter' | 'audit' | 'readiness'> {
+export interface AppDeps extends HandlerDeps, Pick<FrontDeps, 'log' | 'version' | 'authenticate' | 'verifiedBefore' | 'limiter' | 'audit' | 'metrics' | 'readiness'> {
   /** PEM of the key Runs are signed with; agents fetch and pin it at enrollment. */
   signingPublicKey?: string;
   /** Aborted when the controller stops: ends the streams the watch caches do not own (CRD watches). */
@@ -84,6 +85,16 @@ function restApp(deps: AppDeps, raw: express.RequestHandler): express.Express {
   app.get('/hyprbox/v1/signing-key', (_req, res) => void res.type('application/x-pem-file').send(deps.signingPublicKey ?? ''));
   // Who the caller is and which roles it holds: clients show or hide what a person may do (the API still decides).
   app.get('/hyprbox/v1/whoami', (req, res) => void res.json(whoami(req.user!, deps.guard.grants(req.user!))));
+
+  // Prometheus: the figures cover every namespace, so a token bound to a cluster-wide role (viewer is enough).
+  app.get('/metrics', async (req, res) => {
+    if (!deps.metrics) throw routeNotFound(req.path);
+    if (!deps.guard.grants(req.user!)?.cluster) {
+      req.denyReason = 'no cluster-wide role';
+      throw new ApiError(403, 'Forbidden', `${req.user!.name} cannot get path "/metrics": it needs a cluster-wide role (viewer is enough)`);
+    }
+    res.type(METRICS_CONTENT_TYPE).send(await deps.metrics.text());
+  });
 
   // kubectl auth can-i / whoami: any authenticated caller may ask about itself.
   const review = (answer: (p: NonNullable<Request['user']>, body: unknown) => unknown) => (req: Request, res: Response) => {

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/authz.js';
 import { addressKey } from '../auth/ratelimit.js';
 import { tokenName } from '../auth/tokens.js';
 import type { AuditRecorder } from '../audit/recorder.js';
+import type { ControllerMetrics } from '../metrics.js';
 import { ApiError, routeNotFound, unauthorized } from './errors.js';
 import type { ResourceHandler } from './handlers.js';
 import { responseCode, sendBody, sendError, sendText } from './http.js';
@@ -31,6 +32,8 @@ export interface FrontDeps {
   verifiedBefore?(token: string): boolean;
   limiter: Limiter;
   audit?: AuditRecorder;
+  /** Counts each answered request (metrics.ts). */
+  metrics?: ControllerMetrics;
   /** The readiness checks, in order (`started`, `store`): /readyz is 200 when all pass. */
   readiness(): Array<{ name: string; ok: boolean }>;
   resources: ResourceHandler;
@@ -75,8 +78,9 @@ export function createFront(deps: FrontDeps): (req: IncomingMessage, res: Server
     // One listener for both: 'close' follows 'finish', and comes alone when the client went away first.
     res.once('close', () => {
       const status = responseCode(res);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (deps.metrics) countRequest(deps.metrics, req, status, ms);
       if (status >= 400 || log.isLevelEnabled('debug')) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
         // 503 is the store being away (logged once by the store health probe), not a fault of this request.
         log[status >= 500 && status !== 503 ? 'error' : 'debug']({ id, method: req.method, url, status, ms, user: req.user?.name }, 'request');
       }
@@ -86,6 +90,18 @@ export function createFront(deps: FrontDeps): (req: IncomingMessage, res: Server
     if (serve) return serve(deps, res, q < 0 ? '' : url.slice(q + 1));
     handle(deps, req, res, path, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => sendError(req, res, err, log));
   };
+}
+
+/**
+ * A resource request by its Kubernetes verb and plural, anything else by its method. Watches and run logs
+ * (followed as long as the client wants) are counted but not timed, as kube-apiserver leaves long-running
+ * requests out of its latency histogram.
+ */
+function countRequest(metrics: ControllerMetrics, req: ApiRequest, status: number, ms: number): void {
+  const a = req.attributes;
+  const verb = a?.verb ?? (req.method ?? '').toLowerCase();
+  const longRunning = a?.verb === 'watch' || a?.subresource === 'log';
+  metrics.observe({ verb, resource: a?.resource.def.plural ?? '', subresource: a?.subresource ?? '' }, status, longRunning ? undefined : ms / 1000);
 }
 
 /** The path and query of a request line in absolute form (`GET http://host/path`), which servers must accept. */

@@ -34,6 +34,16 @@ export class WorkQueue {
     private readonly maxDelayMs = 60_000,
   ) {}
 
+  /** Keys waiting to be processed. */
+  get depth(): number {
+    return this.ready.length;
+  }
+
+  /** Keys whose last attempt failed (retried with backoff until one succeeds). */
+  get failing(): number {
+    return this.failures.size;
+  }
+
   add(key: string): void {
     if (this.closed) return;
     if (this.processing.has(key)) {

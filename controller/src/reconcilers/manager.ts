@@ -2,6 +2,7 @@
 // and the event wiring (a node change re-evaluates the profiles of its namespace, a preset change the
 // profiles using it, a run change its profile and its approval).
 import type { Logger } from 'pino';
+import type { Reconciling } from '../metrics.js';
 import type { Obj } from '../api/admission.js';
 import type { Repository } from '../api/repository.js';
 import type { Registry, Resource } from '../api/resource.js';
@@ -31,7 +32,7 @@ export interface ManagerDeps {
   log: Logger;
 }
 
-export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promise<void> }> {
+export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promise<void>; reconciling(): Reconciling }> {
   await d.leader.campaign(() => d.log.error('lost leadership; reconcilers stop'));
   const res = (plural: string): Resource => d.registry.byPlural('hyprbox.io', plural)!;
   const informer = (plural: string): Informer => new Informer(d.repo(res(plural)), d.cache(res(plural)), d.log);
@@ -88,7 +89,12 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
   const finding = new FindingReconciler({ findings, presets, repo: d.repo(res('findings')), staleSeconds: d.findingStaleSeconds, now: d.now });
   const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log), runController(checks, checksQueue, d.log), runController(finding, findingQueue, d.log),
     startPostgresBackup({ nodes, profiles, findings, repo: d.repo(res('findings')), now: d.now, log: d.log })];
+  const queues = { nodeprofiles: profileQueue, approvals: approvalQueue, checks: checksQueue, findings: findingQueue };
   return {
+    reconciling: () => ({
+      nodes: nodes.list(), findings: findings.list(), runs: runs.list(),
+      queues: Object.entries(queues).map(([name, q]) => ({ name, depth: q.depth, failing: q.failing })),
+    }),
     async stop() {
       for (const i of [profiles, nodes, presets, runs, findings]) i.stop();
       await Promise.all(controllers.map((c) => c.stop()));
