@@ -3,12 +3,18 @@
 import { ConfigError, loadConfig, usage } from './config.js';
 import { DataDirBusyError } from './data-dir-lock.js';
 import { StoreOpenError } from './store/open.js';
-import { startController } from './server.js';
+import { startController, VERSION } from './server.js';
+import { BACKUP_USAGE, runBackupCommand } from './backup-cli.js';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'backup' || argv[0] === 'restore') {
+    process.exitCode = runBackupCommand(argv, process.env, VERSION, (line) => process.stdout.write(`${line}\n`));
+    return;
+  }
   let config;
   try {
-    config = loadConfig(process.argv.slice(2), process.env);
+    config = loadConfig(argv, process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`hyprbox-controller: ${err.message}\n`);
@@ -17,7 +23,7 @@ async function main(): Promise<void> {
     throw err;
   }
   if (config.help) {
-    process.stdout.write(usage());
+    process.stdout.write(usage() + BACKUP_USAGE);
     return;
   }
   // Signals are handled from the start: one that arrives while starting stops the controller once it is up.

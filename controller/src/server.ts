@@ -58,7 +58,7 @@ export interface RunningController {
   stop(): Promise<void>;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function startController(config: Readonly<ControllerConfig>, opts: { log?: Logger } = {}): Promise<RunningController> {
   const log = opts.log ?? pino({ ...loggerOptions(config.logLevel), base: { component: 'controller' } });

@@ -33,8 +33,9 @@ export interface TestController {
   stop(): Promise<void>;
 }
 
-export async function startTestController(backend: Backend, extraArgs: string[] = []): Promise<TestController> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hyprbox-test-'));
+/** `opts.dataDir`: start on this data directory (a restored one) instead of a fresh one; stop() removes it too. */
+export async function startTestController(backend: Backend, extraArgs: string[] = [], opts: { dataDir?: string } = {}): Promise<TestController> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'hyprbox-test-'));
   const etcd = backend === 'etcd' ? await startEtcd() : undefined;
   const args = ['--data-dir', dataDir, '--listen', '127.0.0.1:0', '--store', backend, ...extraArgs];
   if (etcd) args.push('--etcd-endpoints', etcd.endpoints.join(','));

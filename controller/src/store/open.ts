@@ -37,6 +37,6 @@ function refuseLostStore(dataDir: string, file: string): void {
   const size = (f: string): number => (existsSync(f) ? statSync(f).size : -1);
   if (size(file) > 0 || size(`${file}-wal`) > 0) return;
   throw new StoreOpenError(
-    `the data directory ${dataDir} was set up before (admin.kubeconfig is there) but its store ${file} is ${size(file) < 0 ? 'missing' : 'empty'}: restore it from a backup, or move the directory away to start a new cluster`,
+    `the data directory ${dataDir} was set up before (admin.kubeconfig is there) but its store ${file} is ${size(file) < 0 ? 'missing' : 'empty'}: restore a backup into a new data directory (hyprbox-controller restore --from BACKUP --data-dir NEW_DIR), or move the directory away to start a new cluster`,
   );
 }
