@@ -21,7 +21,8 @@ const G = '/apis/hyprbox.io/v1alpha1';
 const NS = `${G}/namespaces/default`;
 const NODE = 'da-1';
 const PROFILE = 'harden';
-const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHyprboxDangerousApprovalsTestKeyAAAAAAAAAAAA ops@laptop\n';
+// A real public key (ssh-hardening's precheck counts only keys ssh-keygen can read); its private half was thrown away.
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKc7t3StIJrIrPlxYr7aJXSeczS4jXY1wJBGc/+Rigdj ops@laptop\n';
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 describe('a DANGEROUS preset that needs two distinct approvers, on a test host', function () {

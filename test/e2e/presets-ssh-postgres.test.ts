@@ -2,10 +2,12 @@
 // `bash -s`, params as environment variables, as the agent runs them: test/presets/run-preset.ts).
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { check, runPreset } from '../presets/run-preset.js';
+import { check, runPreset, runStep } from '../presets/run-preset.js';
 import { PRESET_PACKAGES, useTestHost } from '../lib/testhost.js';
 
-const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq1Qx3hyprboxAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA admin@laptop\n';
+// Real public keys (the precheck counts only keys ssh-keygen can read); their private halves were thrown away.
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHyccKvE7fxc4+H/JAoNCXtRYOH6CiViPQHWCMiI8XYL admin@laptop\n';
+const KEY2 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKc7t3StIJrIrPlxYr7aJXSeczS4jXY1wJBGc/+Rigdj ops@laptop\n';
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 describe('ssh-hardening on a Debian test host', function () {
@@ -21,23 +23,109 @@ describe('ssh-hardening on a Debian test host', function () {
     const before = sha(config());
     const r = await runPreset(t.host, 'ssh-hardening');
     expect(r.steps.map((s) => [s.step, s.code])).to.deep.equal([['precheck', 1]]);
-    expect(r.log).to.contain('no authorized key');
+    expect(r.log).to.contain('no account has a key sshd would accept');
     expect(sha(config())).to.equal(before);
     expect((await check(t.host, 'ssh-hardening')).code).to.equal(1);
   });
 
-  it('a deliberately broken config is reverted byte for byte', async () => {
+  describe('the precheck counts only keys sshd would accept; each of these, as the only key, is refused with nothing changed', () => {
+    const sh = async (cmd: string): Promise<void> => {
+      const r = await t.host.exec(['bash', '-c', cmd]);
+      expect(r.code, `${cmd}: ${r.stderr}`).to.equal(0);
+    };
+    /** bob's authorized_keys holds `lines`; his home, .ssh and file are his, as sshd wants them. */
+    const bobKeys = (lines: string) =>
+      sh(`install -d -m 700 -o bob -g bob /home/bob/.ssh && printf '%s' '${lines}' > /home/bob/.ssh/authorized_keys && chown bob:bob /home/bob/.ssh/authorized_keys && chmod 600 /home/bob/.ssh/authorized_keys`);
+    const refused = async (why: RegExp, params: Record<string, unknown> = {}) => {
+      const before = sha(config());
+      const r = await runPreset(t.host, 'ssh-hardening', params);
+      expect(r.steps.map((s) => [s.step, s.code]), r.log).to.deep.equal([['precheck', 1]]);
+      expect(r.log, r.log).to.match(why);
+      expect(sha(config())).to.equal(before);
+    };
+    before(async () => {
+      await sh('useradd -m -s /bin/bash bob && useradd -m -s /bin/bash git && useradd -m -s /usr/sbin/nologin deploy && rm -f /root/.ssh/authorized_keys');
+    });
+    beforeEach(async () => {
+      await sh('rm -rf /home/*/.ssh /root/.ssh/authorized_keys /etc/ssh/sshd_config.d/hyprbox-test.conf; chmod 755 /home/bob; chage -E -1 bob');
+    });
+
+    it("root's key when root may not log in (permitRootLogin=no)", async () => {
+      t.host.writeFile('/root/.ssh/authorized_keys', KEY, 0o600);
+      await refused(/root: keys in \/root\/.ssh\/authorized_keys do not count: root may not log in/, { permitRootLogin: 'no' });
+      // The same key with root allowed in by key: it counts.
+      expect((await runStep(t.host, 'ssh-hardening', 'precheck'))!.stdout).to.contain('root: 1 usable key(s) in /root/.ssh/authorized_keys');
+    });
+
+    it('a forced-command key (Gitea), a key tied to an address, a nologin account, an expired account', async () => {
+      await sh(`install -d -m 700 -o git -g git /home/git/.ssh && printf 'command="gitea serv key-1",restrict %s' '${KEY}' > /home/git/.ssh/authorized_keys && chown git: /home/git/.ssh/authorized_keys`);
+      await refused(/git: in \/home\/git\/.ssh\/authorized_keys:\s+a key of type ssh-ed25519 limited by command/);
+      await bobKeys(`from="192.0.2.10" ${KEY}`);
+      await refused(/limited by from/);
+      await sh(`install -d -m 700 -o deploy /home/deploy/.ssh && printf '%s' '${KEY}' > /home/deploy/.ssh/authorized_keys && chown deploy /home/deploy/.ssh/authorized_keys && rm -rf /home/bob/.ssh /home/git/.ssh`);
+      await refused(/no account has a key sshd would accept/);
+      await bobKeys(KEY);
+      await sh('chage -E 0 bob');
+      await refused(/bob: keys in .* do not count: the account has expired/);
+    });
+
+    it('StrictModes (a world-writable home, a file only root can read), AllowUsers, AuthorizedKeysFile elsewhere, 2FA for the user', async () => {
+      await bobKeys(KEY);
+      await sh('chmod 777 /home/bob');
+      await refused(/\/home\/bob is writable by anyone \(StrictModes\)/);
+      await sh('chmod 755 /home/bob && chown root:root /home/bob/.ssh/authorized_keys');
+      await refused(/bob cannot read it/);
+      await sh('chown bob:bob /home/bob/.ssh/authorized_keys && echo "AllowUsers admin" > /etc/ssh/sshd_config.d/hyprbox-test.conf');
+      await refused(/it is not in AllowUsers/);
+      await sh('echo "AuthorizedKeysFile /etc/ssh/keys/%u" > /etc/ssh/sshd_config.d/hyprbox-test.conf');
+      await refused(/no account has a key sshd would accept/);
+      await sh('printf "Match User bob\\n  AuthenticationMethods publickey,keyboard-interactive\\n" > /etc/ssh/sshd_config.d/hyprbox-test.conf');
+      await refused(/AuthenticationMethods needs more than a key for it/);
+    });
+
+    it('a DSA key, a truncated key, a commented-out key, and a loginUsers account without a key', async () => {
+      await sh('rm -f /tmp/dsa /tmp/dsa.pub && ssh-keygen -q -t dsa -N "" -f /tmp/dsa');
+      const dsa = t.host.readFile('/tmp/dsa.pub');
+      await bobKeys(`${dsa}ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIARLgwWr cut\n# ${KEY}`);
+      await refused(/a key of type ssh-dss, which sshd refuses[\s\S]*a key of type ssh-ed25519 that ssh-keygen cannot read/);
+      await bobKeys(KEY);
+      expect((await runStep(t.host, 'ssh-hardening', 'precheck'))!.code).to.equal(0);
+      t.host.writeFile('/root/.ssh/authorized_keys', KEY2, 0o600);
+      await refused(/git \(in loginUsers\) has no key sshd would accept/, { loginUsers: ['bob', 'git'] });
+      expect((await runStep(t.host, 'ssh-hardening', 'precheck', { loginUsers: ['bob', 'root'] }))!.stdout).to.match(/bob: 1 usable key[\s\S]*root: 1 usable key|root: 1 usable key[\s\S]*bob: 1 usable key/);
+    });
+
+    it('a hand-damaged managed block (BEGIN without END) is refused rather than cutting the rest of sshd_config', async () => {
+      t.host.writeFile('/root/.ssh/authorized_keys', KEY, 0o600);
+      const good = config();
+      const plain = good.replace(/^# BEGIN hyprbox ssh-hardening[\s\S]*?^# END hyprbox ssh-hardening\n/m, '');
+      try {
+        t.host.writeFile('/etc/ssh/sshd_config', `# BEGIN hyprbox ssh-hardening (managed; edits inside this block are replaced)\nPasswordAuthentication no\n${plain}`);
+        await refused(/damaged hyprbox block \(BEGIN lines: 1; END lines: none\)/);
+      } finally {
+        t.host.writeFile('/etc/ssh/sshd_config', good);
+      }
+    });
+  });
+
+  it('a config sshd cannot read is refused by the precheck; an apply that makes sshd -t fail is reverted byte for byte', async () => {
     t.host.writeFile('/root/.ssh/authorized_keys', KEY, 0o600);
     const good = config();
-    t.host.writeFile('/etc/ssh/sshd_config', `${good}NoSuchKeyword yes\n`);
-    const broken = config();
-    const r = await runPreset(t.host, 'ssh-hardening');
-    expect(r.ok).to.equal(false);
-    expect(r.steps.map((s) => [s.step, s.code])).to.deep.equal([['precheck', 0], ['apply', 1]]);
-    expect(r.log).to.contain('sshd -t rejects the configuration');
-    expect(r.log).to.contain('Bad configuration option: NoSuchKeyword');
-    expect(config()).to.equal(broken);
-    t.host.writeFile('/etc/ssh/sshd_config', good);
+    try {
+      t.host.writeFile('/etc/ssh/sshd_config', `${good}NoSuchKeyword yes\n`);
+      const broken = config();
+      const r = await runPreset(t.host, 'ssh-hardening');
+      expect(r.steps.map((s) => [s.step, s.code])).to.deep.equal([['precheck', 1]]);
+      expect(r.log).to.contain('sshd -T cannot evaluate its settings');
+      // The apply on its own (as a direct run would): sshd -t rejects the result and the file is put back.
+      const apply = (await runStep(t.host, 'ssh-hardening', 'apply'))!;
+      expect(apply.code).to.equal(1);
+      expect(apply.stderr).to.contain('sshd -t rejects the configuration');
+      expect(apply.stderr).to.contain('Bad configuration option: NoSuchKeyword');
+      expect(config()).to.equal(broken);
+    } finally {
+      t.host.writeFile('/etc/ssh/sshd_config', good);
+    }
   });
 
   it('with a key: converges, sshd -t passes, the check says compliant; a second run is a no-op', async () => {
@@ -53,10 +141,19 @@ describe('ssh-hardening on a Debian test host', function () {
     expect(again.ok, again.log).to.equal(true);
     expect(again.log).to.contain('already hardened');
     expect(sha(config())).to.equal(after);
-    // permitRootLogin no is a different desired state: drifted, then converged.
+    // permitRootLogin no is a different desired state: drifted; refused while root's key is the only one (it
+    // would lock everyone out), converged once another account has a key.
     expect((await check(t.host, 'ssh-hardening', { permitRootLogin: 'no' })).code).to.equal(1);
-    expect((await runPreset(t.host, 'ssh-hardening', { permitRootLogin: 'no' })).ok).to.equal(true);
+    const lockout = await runPreset(t.host, 'ssh-hardening', { permitRootLogin: 'no' });
+    expect(lockout.steps.map((s) => [s.step, s.code])).to.deep.equal([['precheck', 1]]);
+    expect(sha(config())).to.equal(after);
+    const ops = await t.host.exec(['bash', '-c', `useradd -m -s /bin/bash ops && install -d -m 700 -o ops -g ops /home/ops/.ssh && printf '%s' '${KEY2}' > /home/ops/.ssh/authorized_keys && chown ops:ops /home/ops/.ssh/authorized_keys`]);
+    expect(ops.code, ops.stderr).to.equal(0);
+    const no = await runPreset(t.host, 'ssh-hardening', { permitRootLogin: 'no', loginUsers: ['ops'] });
+    expect(no.ok, no.log).to.equal(true);
     expect(config().match(/BEGIN hyprbox ssh-hardening/g)).to.have.length(1);
+    expect((await check(t.host, 'ssh-hardening', { permitRootLogin: 'no' })).code).to.equal(0);
+    expect((await t.host.exec(['userdel', '-r', 'ops'])).code).to.equal(0);
   });
 });
 
