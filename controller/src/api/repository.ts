@@ -49,7 +49,7 @@ function decodeContinue(token: string, prefix: string): ContinueToken {
  * A limited page also ends once its objects reach this many bytes (stored JSON), with a continue token as for
  * `limit`: counted in objects only, a page of 500 objects of 1 MiB each held 500 MB for one request.
  */
-export const PAGE_BYTES = 4 * 1024 * 1024;
+const PAGE_BYTES = 4 * 1024 * 1024;
 const FIRST_READ = 16;
 
 export interface ListOptions {
