@@ -3,11 +3,13 @@
 // with an authorized key and the real agent. Users, role bindings and tokens are made with the real CLI, and
 // approvals given with `hyprbox approve` under each user's own token. One approval leaves the run waiting, the
 // same person approving again counts once, a second person starts it; it converges (sshd -t passes) and
-// both the drift finding and the scanner's ssh.password-auth-enabled finding resolve.
+// both the drift finding and the scanner's ssh.password-auth-enabled finding resolve. Until approved, the run
+// has no signature, so editing its phase in the store licenses nothing.
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { findingName } from '@hyprbox/crds';
 import type { Finding, Run } from '@hyprbox/crds';
+import { verifyRun } from '@hyprbox/crds/signing';
 import { startAgentInHost } from '../lib/agent.js';
 import type { AgentInHost } from '../lib/agent.js';
 import { send, startTestController } from '../lib/controller.js';
@@ -87,6 +89,13 @@ describe('a DANGEROUS preset that needs two distinct approvers, on a test host',
     expect(forged.status).to.equal(403);
     await sleep(2000); // the approval reconciler has seen Ana's approvals (a few ms) and must not start the run
     expect(await phase()).to.equal('AwaitingApproval');
+    // Until approved the run carries no signature: its phase set to Pending in the store (as someone with the
+    // store's file or etcd credentials could) licenses nothing, as the agent's own check says.
+    const waiting = (await c.json<Run>('GET', `${NS}/runs/${name}`)).body;
+    expect(waiting.spec.signature).to.equal(undefined);
+    const pinned = (await (await c.api('/hyprbox/v1/signing-key')).text());
+    const edited: Run = { ...waiting, status: { ...waiting.status, phase: 'Pending' } };
+    expect(verifyRun(edited, pinned, { now: new Date() })).to.deep.include({ ok: false, reason: 'Unsigned' });
     expect(config(), 'sshd_config untouched while waiting').to.equal(before);
 
     // A second, distinct person starts it.
@@ -95,6 +104,8 @@ describe('a DANGEROUS preset that needs two distinct approvers, on a test host',
     await until('the run to finish', async () => ['Succeeded', 'Failed', 'RolledBack'].includes((await phase()) ?? ''), 90_000);
     const log = await (await c.api(`${NS}/runs/${name}/log`)).text();
     expect(await phase(), log).to.equal('Succeeded');
+    const signed = (await c.json<Run>('GET', `${NS}/runs/${name}`)).body;
+    expect(verifyRun(signed, pinned, { now: new Date() })).to.deep.equal({ ok: true });
     expect(new Set(await approvers())).to.deep.equal(new Set(['ana', 'ben']));
 
     expect((await t.host.exec(['sshd', '-t'])).code).to.equal(0);

@@ -128,6 +128,14 @@ export function createGuard(deps: GuardDeps): FullGuard {
       const specChanged = !current || JSON.stringify({ ...(current.spec as object), signature: undefined, expiresAt: undefined }) !== JSON.stringify({ ...spec, signature: undefined, expiresAt: undefined });
       const payloadChanged = !current || runSigningPayload(current as unknown as SignableRun) !== runSigningPayload(next as unknown as SignableRun);
       if (!specChanged && !payloadChanged) return next;
+      // Waiting for approval: no signature (a client's approval changes the spec but must not license the
+      // run); the approval reconciler signs it when enough people approved.
+      if ((next.status as { phase?: string } | undefined)?.phase === 'AwaitingApproval') {
+        const unsigned = structuredClone(next);
+        delete (unsigned.spec as { signature?: string }).signature;
+        delete (unsigned.spec as { expiresAt?: string }).expiresAt;
+        return unsigned;
+      }
       return signRun(next as unknown as SignableRun & Obj, deps.signingKey, { now: deps.now(), ttlSeconds: deps.runTtlSeconds }) as unknown as Obj;
     },
 

@@ -84,7 +84,7 @@ export async function startReconcilers(d: ManagerDeps): Promise<{ stop(): Promis
     repos: { profiles: d.repo(res('nodeprofiles')), findings: d.repo(res('findings')), runs: d.repo(res('runs')), events: d.repo(res('events')) },
     sign: d.sign, now: d.now, log: d.log.child({ reconciler: 'nodeprofile' }),
   });
-  const approval = new ApprovalReconciler({ runs, profiles, repo: d.repo(res('runs')), log: d.log.child({ reconciler: 'approval' }) });
+  const approval = new ApprovalReconciler({ runs, profiles, repo: d.repo(res('runs')), sign: d.sign, log: d.log.child({ reconciler: 'approval' }) });
   const checks = new NodeChecksReconciler({ nodes, profiles, presets, repo: d.repo(res('nodes')), sign: d.signPayload });
   const finding = new FindingReconciler({ findings, presets, repo: d.repo(res('findings')), staleSeconds: d.findingStaleSeconds, now: d.now });
   const controllers = [runController(np, profileQueue, d.log), runController(approval, approvalQueue, d.log), runController(checks, checksQueue, d.log), runController(finding, findingQueue, d.log),

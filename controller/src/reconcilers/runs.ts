@@ -96,7 +96,9 @@ export async function createRun(i: RenderInput): Promise<Obj | undefined> {
     },
   };
   const { obj } = admitCreate(i.runs.resource, body, { namespace: i.namespace, fieldValidation: 'Strict', now: i.now });
-  const signed = i.sign(obj);
+  // A run that waits for approval carries no signature: a signature is the agent's licence to run, so it is
+  // given when the run becomes runnable (approval.ts), never before.
+  const signed = i.autoApprove ? i.sign(obj) : obj;
   signed.status = { phase: i.autoApprove ? 'Pending' : 'AwaitingApproval' };
   try {
     return await i.runs.create(signed);
