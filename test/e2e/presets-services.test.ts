@@ -13,6 +13,9 @@ const KEY_B = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBq1Qx3hyprboxBBBBBBBBBBBBBBB
 describe('catalog presets on a sysvinit-style Debian test host', function () {
   this.timeout(300_000);
   const t = useTestHost({ network: true, services: true, packages: [...PRESET_PACKAGES] });
+  // SSH host keys, as every real host has: ufw-firewall and server-light read sshd's ports with sshd -T (which
+  // needs them) and refuse a host where it fails.
+  before(async () => expect((await t.host.exec(['ssh-keygen', '-A'])).code).to.equal(0));
 
   /** Runs a preset twice: the first converges, the second changes nothing and succeeds; check says compliant. */
   const twice = async (name: string, params: Record<string, unknown>, unchanged: RegExp): Promise<void> => {
