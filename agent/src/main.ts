@@ -24,8 +24,9 @@ async function main(): Promise<void> {
   const agent = await startAgent(config, log);
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'stopping');
-    // A stuck step or request must not keep a stopping agent alive.
-    setTimeout(() => process.exit(1), 10_000).unref();
+    // A stuck step or request must not keep a stopping agent alive. The runner needs up to ~40 s to stop a step,
+    // roll it back and report it; the unit's TimeoutStopSec (60 s) is above this.
+    setTimeout(() => process.exit(1), 50_000).unref();
     agent.stop().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -45,7 +45,7 @@ export interface VerifyRunOptions {
 /**
  * SHA-256 (lower-case hex) over the steps in order. Each step is framed as the canonical JSON array
  * [name, script, timeoutSeconds] and the steps as one JSON array of those, so no two different step lists
- * share an encoding. An absent timeoutSeconds counts as the CRD default (300), so defaulting by the store
+ * share an encoding. An absent timeoutSeconds counts as the CRD default (1800), so defaulting by the store
  * after signing does not break the signature and the value the agent applies is the value signed.
  */
 export function scriptDigest(steps: ReadonlyArray<SignableStep> | undefined): string {

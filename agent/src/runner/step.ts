@@ -1,7 +1,7 @@
 // One step of a Run: `bash -s` with the script on stdin (it never touches disk) and the params as environment
 // variables (never spliced into the script), in its own process group so a timeout or a cancel kills every
 // process it started; inside a transient systemd scope with the preset's limits where systemd runs.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { DEFAULT_STEP_TIMEOUT_SECONDS } from '@hyprbox/crds/signing';
 
@@ -20,6 +20,12 @@ export interface StepOutcome {
   finishedAt: string;
 }
 
+/** The reason an AbortSignal given to runStep may carry. */
+export interface StopReason {
+  message: string;
+  graceSeconds: number;
+}
+
 export interface StepOptions {
   env: Record<string, string>;
   /** Called with output as it arrives (stdout and stderr interleaved). */
@@ -31,6 +37,11 @@ export interface StepOptions {
   /** Host root: '/' normally, a chroot directory in tests. */
   hostRoot?: string;
   limits?: { memoryMax?: string; cpuQuota?: string };
+  /**
+   * Called with the step's pid (which leads its process group) once it exists and before it is given its
+   * script: whatever must be recorded about a running step is durable before anything of it runs.
+   */
+  onSpawn?(pid: number): void;
 }
 
 export { DEFAULT_STEP_TIMEOUT_SECONDS };
@@ -67,7 +78,6 @@ export async function runStep(step: StepSpec, o: StepOptions): Promise<StepOutco
   if (note) o.onOutput(note);
   const timeoutMs = (step.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT_SECONDS) * 1000;
   const child = execa(argv[0]!, argv.slice(1), {
-    input: step.script,
     env: { PATH, LANG: 'C.UTF-8', HYPRBOX_STEP: step.name, ...o.env },
     extendEnv: false,
     reject: false,
@@ -79,14 +89,23 @@ export async function runStep(step: StepSpec, o: StepOptions): Promise<StepOutco
   });
   let ended: StepOutcome['ended'];
   const killGroup = (signal: NodeJS.Signals): void => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // already gone
-    }
+    if (child.pid !== undefined) signalGroup(child.pid, signal);
   };
+  // bash reads its script from stdin: nothing runs before onSpawn returned.
+  if (child.pid !== undefined) {
+    try {
+      o.onSpawn?.(child.pid);
+    } catch (err) {
+      killGroup('SIGKILL');
+      child.stdin?.destroy();
+      await child;
+      throw err;
+    }
+  }
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(step.script);
   let killTimer: NodeJS.Timeout | undefined;
+  let stopMessage = 'cancelled';
   const stop = (why: 'timeout' | 'cancelled', grace: number): void => {
     if (ended) return;
     ended = why;
@@ -94,7 +113,12 @@ export async function runStep(step: StepSpec, o: StepOptions): Promise<StepOutco
     killTimer = setTimeout(() => killGroup('SIGKILL'), grace * 1000);
   };
   const timer = setTimeout(() => stop('timeout', 5), timeoutMs);
-  const onAbort = (): void => stop('cancelled', o.graceSeconds ?? 10);
+  const onAbort = (): void => {
+    // Who aborts may say why and how long the step gets (an agent that is stopping has less time than a cancel).
+    const reason = o.signal.reason as Partial<StopReason> | undefined;
+    if (typeof reason?.message === 'string') stopMessage = reason.message;
+    stop('cancelled', reason?.graceSeconds ?? o.graceSeconds ?? 10);
+  };
   o.signal.addEventListener('abort', onAbort, { once: true });
   if (o.signal.aborted) onAbort();
   child.all?.setEncoding('utf8');
@@ -109,8 +133,51 @@ export async function runStep(step: StepSpec, o: StepOptions): Promise<StepOutco
   return {
     exitCode: result.exitCode ?? null,
     ...(failedToStart ? { ended: 'spawn-error' as const, message: result.shortMessage ?? 'the step could not start' } : {}),
-    ...(ended ? { ended, message: ended === 'timeout' ? `timed out after ${timeoutMs / 1000} s` : 'cancelled' } : {}),
+    ...(ended ? { ended, message: ended === 'timeout' ? `timed out after ${timeoutMs / 1000} s` : stopMessage } : {}),
     startedAt,
     finishedAt: iso(),
   };
+}
+
+/** Sends a signal to a process group; false when the group no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22): with the boot id it tells a reused pid apart. */
+export function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = Number(fields[19]);
+    return Number.isFinite(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Stops a process group: SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone (or after the SIGKILL). */
+export async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!signalGroup(pgid, 0)) return;
+  }
+  signalGroup(pgid, 'SIGKILL');
+  for (let i = 0; i < 20 && signalGroup(pgid, 0); i++) await new Promise((r) => setTimeout(r, 100));
 }
