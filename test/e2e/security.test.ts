@@ -503,6 +503,19 @@ describe('control-plane security', function () {
       expect((await mustAdmin('GET', path)).spec.steps[0].script).to.equal('echo hi');
     });
 
+    it("a finished run's phase cannot change (409), for its agent or an admin; its other status fields can", async () => {
+      await mustAdmin('POST', `${G}/namespaces/acme/runs`, { apiVersion: API, kind: 'Run', metadata: { name: 'done-1' }, spec: { nodeName: 'web-1', preset: 'p1', steps: [{ name: 'apply', script: 'true' }] } });
+      const status = `${G}/namespaces/acme/runs/done-1/status`;
+      expect((await call('agent', 'PATCH', status, { status: { phase: 'Failed', message: 'AgentRestarted' } }, MERGE)).status).to.equal(200);
+      for (const who of ['agent', 'admin'] as const) {
+        const r = await call(who, 'PATCH', status, { status: { phase: 'Succeeded' } }, MERGE);
+        expect(r.status, who).to.equal(409);
+        expect(r.body.message).to.contain('the run already finished (Failed); its phase cannot change to Succeeded');
+      }
+      expect((await call('agent', 'PATCH', status, { status: { message: 'AgentRestarted: said twice' } }, MERGE)).status).to.equal(200);
+      expect((await mustAdmin('GET', `${G}/namespaces/acme/runs/done-1`)).status.phase).to.equal('Failed');
+    });
+
     it("a token's expiry only moves earlier, unless a cluster admin moves it", async () => {
       const soon = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
       const minted = await mustAdmin('POST', `${G}/tokens`, { apiVersion: API, kind: 'Token', metadata: {}, spec: { user: 'viewer', expiresAt: soon } });

@@ -4,7 +4,7 @@ import type { ApiRequest } from '../api/http.js';
 import type { RoleBinding, Token } from '@hyprbox/crds';
 import { withDefaults } from '../api/admission.js';
 import type { Obj } from '../api/admission.js';
-import { ApiError, forbidden, invalid } from '../api/errors.js';
+import { ApiError, conflict, forbidden, invalid } from '../api/errors.js';
 import type { Constraint, Guard, RequestAttributes } from '../api/handlers.js';
 import type { Repository } from '../api/repository.js';
 import type { Registry, Resource } from '../api/resource.js';
@@ -99,6 +99,7 @@ export function createGuard(deps: GuardDeps): FullGuard {
         // Against the stored run as it would be admitted today, so a default added since it was stored (or a
         // run written around the API) does not read as a change. /status cannot change the spec at all.
         if (current && attrs.subresource !== 'status') checkRunChange(withDefaults(attrs.resource, current), next);
+        if (current) checkRunFinished(current, next);
       }
       if (next && (plural === 'nodeprofiles' || plural === 'runs')) {
         const causes = paramsCauses(next, (preset) => deps.preset(preset));
@@ -215,6 +216,18 @@ export function createGuard(deps: GuardDeps): FullGuard {
  * and cancelling change a run; anything else is a new Run, which needs the right to create one.
  */
 const RUN_FIXED = ['nodeName', 'preset', 'presetDigest', 'risk', 'params', 'steps', 'resources', 'findingRef', 'profileRef'] as const;
+
+/**
+ * A finished run's phase is its record: a second agent with the same identity (a cloned server) once marked a
+ * running run Failed and the first then flipped it to Succeeded. 409, which ends an agent's retries.
+ */
+function checkRunFinished(current: Obj, next: Obj): void {
+  const was = (current.status as { phase?: string } | undefined)?.phase;
+  const now = (next.status as { phase?: string } | undefined)?.phase;
+  if (was && FINAL_RUN.has(was) && now !== was) {
+    throw conflict({ plural: 'runs', group: 'hyprbox.io', kind: 'Run' }, current.metadata.name ?? '', `the run already finished (${was}); its phase cannot change to ${now ?? 'none'}`);
+  }
+}
 
 function checkRunChange(current: Obj, next: Obj): void {
   const was = (current.spec ?? {}) as Record<string, unknown>;
