@@ -163,7 +163,7 @@ describe('ssh-authorized-keys against a user who controls their home (Debian tes
     expect(leaks, tally).to.equal('');
   });
 
-  it('#8: a commented-out key is neither present nor left', async () => {
+  it('#8: a commented-out key is neither present nor left; nor is a key confined by command=, restrict or from=', async () => {
     await bobFile(`${KEY_A}\n# retired 2023, kept for reference: ${KEY_B}\n`);
     // Removing A and wanting B: B is really added, not taken as present from the comment.
     const swap = { user: 'bob', keys: [KEY_B], remove: [KEY_A] };
@@ -180,6 +180,11 @@ describe('ssh-authorized-keys against a user who controls their home (Debian tes
     expect(refused.log).to.contain('would leave bob without any key; nothing changed');
     expect((await runStep(t.host, P, 'apply', last))!.code).to.equal(1);
     expect(t.host.readFile(FILE)).to.equal(`${KEY_A}\n  # old: ${KEY_B}\n`);
+    // Nor is a key confined by its options (a forced command, an address): it is no login, so not "left".
+    await bobFile(`${KEY_A}\ncommand="/usr/bin/backup",restrict ${KEY_B}\nfrom="192.0.2.1" ${KEY_C}\n`);
+    const confined = await runPreset(t.host, P, last);
+    expect(confined.ok).to.equal(false);
+    expect(confined.log).to.contain('would leave bob without any key; nothing changed');
     // A commented retired key is not "present".
     await bobFile(`${KEY_A}\n# ${KEY_B}\n`);
     expect((await check(t.host, P, { user: 'bob', keys: [KEY_A], remove: [KEY_B] })).code).to.equal(0);

@@ -121,6 +121,18 @@ hb_ak_write() {
 hb_ak_comment() { [[ $1 =~ ^[[:space:]]*# ]]; }
 # "type base64" of each key on stdin's non-comment lines (options and comments dropped).
 hb_ak_blobs() { grep -v '^[[:space:]]*#' | grep -oE "$HB_AK_BLOB" || true; }
+# Keys (as hb_ak_blobs) the user can log in with: a line whose options confine it (command=, restrict, from=:
+# a forced command, or an address we cannot check) is no login, so it never counts as a key left.
+hb_ak_login_keys() {
+  local line b
+  while IFS= read -r line || [ -n "$line" ]; do
+    hb_ak_comment "$line" && continue
+    [[ $line =~ $HB_AK_BLOB ]] || continue
+    b="${BASH_REMATCH[0]}"
+    [[ ${line%%"$b"*} =~ (command=|restrict|from=) ]] && continue
+    printf '%s\n' "$b"
+  done
+}
 hb_ak_missing() { # current file on stdin: wanted keys not in it (each once)
   local have b k
   have="$(hb_ak_blobs)"
@@ -164,7 +176,7 @@ hb_ak_plan() {
   ak_missing="$(hb_ak_missing <<< "$cur")"
   ak_retired="$(hb_ak_retired <<< "$cur")"
   ak_new="$( { [ -z "$cur" ] || hb_ak_without "$ak_retired" <<< "$cur"; }; [ -z "$ak_missing" ] || printf '%s\n' "$ak_missing")"
-  ak_left="$(hb_ak_blobs <<< "$ak_new" | grep -c . || true)"
+  ak_left="$(hb_ak_login_keys <<< "$ak_new" | grep -c . || true)"
 }
 hb_ak_count() { grep -c . <<< "$1" || true; }
 # A run directory only when a change is about to be made (#16), so refused and no-op runs leave `last` at
