@@ -100,9 +100,7 @@ export class AgentState {
   pinKey(pem: string): 'pinned' | 'same' | 'different' {
     const current = this.pinnedKey();
     if (current !== undefined) return current.trim() === pem.trim() ? 'same' : 'different';
-    const tmp = `${this.keyFile}.tmp`;
-    writeFileSync(tmp, pem, { mode: 0o600 });
-    renameSync(tmp, this.keyFile);
+    writeAtomic(this.keyFile, pem);
     return 'pinned';
   }
 
