@@ -121,22 +121,24 @@ hb_sshd_read_as() { # <user> <file>
 # Prints "user: N key(s) in FILE" for each account with keys sshd would accept, and why other accounts' keys
 # do not count (stderr). The number of usable keys is the last line on stdout.
 hb_sshd_usable_keys() {
-  local user home shell eff why f n total=0 algs
+  local user home shell eff why who asked f n total=0 algs lines
   hb_sshd_privsep
   while IFS=: read -r user _ _ _ _ home shell; do
     case "${shell##*/}" in nologin | false | "") continue ;; esac
     eff="$(sshd -T -C "user=$user,host=localhost,addr=127.0.0.1" 2> /dev/null)" || { echo "$user: sshd -T cannot evaluate its settings" >&2; continue; }
     algs="$(sed -n 's/^pubkeyacceptedalgorithms //p' <<< "$eff")"
+    asked=0
     for f in $(hb_sshd_values authorizedkeysfile "$eff"); do
       f=${f//%%/$'\x01'}; f=${f//%h/$home}; f=${f//%u/$user}; f=${f//%U/$(id -u "$user")}; f=${f//$'\x01'/%}
       [[ $f == /* ]] || f="$home/$f"
       [ -e "$f" ] || continue
-      why="$(hb_sshd_user_refusal "$user" "$shell" "$eff")"
-      [ -z "$why" ] || { echo "$user: keys in $f do not count: $why" >&2; continue; }
+      # Asked once per account, and only of accounts that have a key file (the others need no reason).
+      [ "$asked" = 1 ] || { who="$(hb_sshd_user_refusal "$user" "$shell" "$eff")"; asked=1; }
+      [ -z "$who" ] || { echo "$user: keys in $f do not count: $who" >&2; continue; }
       why="$(hb_sshd_file_refusal "$user" "$home" "$f")"
       [ -z "$why" ] || { echo "$user: keys in $f do not count: $why" >&2; continue; }
-      hb_sshd_read_as "$user" "$f" > /dev/null 2>&1 || { echo "$user: keys in $f do not count: $user cannot read it" >&2; continue; }
-      n="$(hb_sshd_read_as "$user" "$f" | hb_sshd_file_keys "$algs" 2> >(sed "s|^|$user: in $f:|" >&2) | grep -c . || true)"
+      lines="$(hb_sshd_read_as "$user" "$f" 2> /dev/null)" || { echo "$user: keys in $f do not count: $user cannot read it" >&2; continue; }
+      n="$(hb_sshd_file_keys "$algs" <<< "$lines" 2> >(sed "s|^|$user: in $f:|" >&2) | grep -c . || true)"
       [ "$n" -gt 0 ] || continue
       echo "$user: $n usable key(s) in $f"
       total=$((total + n))
